@@ -1,0 +1,56 @@
+"""The result types every interface shares: one answer with its citations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+RefusalReason = Literal["off_topic", "no_evidence", "invalid_input", "out_of_scope_medical"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered marker in the answer and the exact passage it points to."""
+
+    marker: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What `Assistant.ask` returns; `to_dict()` is the JSON contract of DESIGN.md."""
+
+    question: str
+    standalone_question: str
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    refusal_reason: RefusalReason | None = None
+    safety: Literal["red_flag"] | None = None
+    mode: Literal["extractive", "generative"] = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    fallback_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "safety": self.safety,
+            "mode": self.mode,
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+        }
+        if self.fallback_reason is not None:
+            data["fallback_reason"] = self.fallback_reason
+        return data

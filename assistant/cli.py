@@ -1,0 +1,161 @@
+"""`glute`: a thin command line over the library. Heavy modules are imported inside commands only."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import GluteError
+
+EXIT_INVALID = 2
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings(index_dir: str | None):
+    from .config import Settings
+
+    return Settings().with_overrides(index_dir=Path(index_dir).resolve() if index_dir else None)
+
+
+def _load(index_dir: str | None):
+    from .pipeline import Assistant
+
+    return Assistant.load(settings=_settings(index_dir), progress=True)
+
+
+def _read_history(path: str) -> list[dict]:
+    """A JSON list of {"role", "content"} turns; anything else is invalid input (exit 2)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read history file {path}: {exc.strerror if isinstance(exc, OSError) else exc}", EXIT_INVALID)
+    except json.JSONDecodeError as exc:
+        _fail(f"history file {path} is not valid JSON (line {exc.lineno}): {exc.msg}", EXIT_INVALID)
+    if not isinstance(data, list) or not all(
+        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+        for t in data
+    ):
+        _fail(f"history file {path} must be a JSON list of {{\"role\": \"user\"|\"assistant\", \"content\": "
+              "\"...\"}} objects", EXIT_INVALID)
+    return data
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if answer.safety == "red_flag":
+        click.secho("! Red flag: please read this first.", fg="red", bold=True)
+    click.echo(answer.answer)
+    if answer.citations:
+        click.echo("\nSources:")
+        for c in answer.citations:
+            click.secho(f"[{c.marker}] {c.title} — {c.section} ({c.source})", bold=True)
+            for line in c.text.splitlines():
+                click.echo(f"    {line}")
+
+
+class GluteGroup(click.Group):
+    """Turns the errors a user can cause into one line on stderr, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GluteError as exc:
+            _fail(str(exc))
+
+
+@click.group(cls=GluteGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="glute")
+def main() -> None:
+    """glute: cited answers about gluteus medius pain and its rehabilitation exercises."""
+
+
+@main.command()
+@click.option("--rebuild", is_flag=True, help="Build a fresh index in a new directory, then switch to it.")
+@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def ingest(rebuild: bool, index_dir: str | None, quiet: bool) -> None:
+    """Build or update the index from corpus/ (only changed chunks are embedded)."""
+    from .index import ingest as run_ingest
+
+    report = run_ingest(_settings(index_dir), rebuild=rebuild, progress=not quiet)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--history", "history_file", type=click.Path(dir_okay=False),
+              help="JSON file with the conversation so far: [{\"role\": ..., \"content\": ...}].")
+@click.option("-k", "top_k", type=click.IntRange(1, 20), help="Passages to retrieve (default 5).")
+@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
+def ask(question: str, as_json: bool, history_file: str | None, top_k: int | None, index_dir: str | None) -> None:
+    """Answer one QUESTION with citations."""
+    from .guard import clean_question
+
+    history = _read_history(history_file) if history_file else None
+    try:
+        clean_question(question)
+    except GluteError as exc:
+        _fail(str(exc), EXIT_INVALID)
+    bot = _load(index_dir)
+    if top_k:
+        bot.settings = bot.settings.with_overrides(top_k=top_k)
+    _print_answer(bot.ask(question, history=history), as_json)
+
+
+@main.command()
+@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
+def chat(index_dir: str | None) -> None:
+    """A conversation in the terminal; follow-ups use what was said before. Ctrl-D or 'quit' ends it."""
+    bot = _load(index_dir)
+    history: list[dict] = []
+    click.echo("Ask about gluteus medius pain and exercises (Ctrl-D or 'quit' to leave).")
+    while True:
+        try:
+            question = click.prompt(click.style("you", fg="cyan", bold=True), prompt_suffix="> ")
+        except (EOFError, click.Abort):
+            click.echo()
+            return
+        if question.strip().lower() in {"quit", "exit"}:
+            return
+        answer = bot.ask(question, history=history)
+        _print_answer(answer, as_json=False)
+        click.echo()
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+
+
+@main.group()
+def corpus() -> None:
+    """Work with the knowledge base in corpus/."""
+
+
+@corpus.command("check")
+def corpus_check() -> None:
+    """Validate every entry and print a coverage report; exit 1 on any problem."""
+    from .chunking import chunk_corpus
+    from .config import Settings
+    from .corpus import load_corpus
+    from .validate import check_corpus, coverage
+
+    loaded = load_corpus(Settings().corpus_dir)
+    problems = check_corpus(loaded)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo("Coverage: " + ", ".join(f"{k} {v}" for k, v in coverage(loaded, len(chunk_corpus(loaded))).items()))
+    if problems:
+        _fail(f"{len(problems)} problem(s) in the corpus.")
+    click.echo("Corpus OK.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Settings read once from the environment (flags override them in the CLI)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+EMBEDDING_DIM = 384
+COLLECTION_NAME = "glute_chunks"
+MAX_QUESTION_CHARS = 2000
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the corpus and index live, and the knobs that shape answers."""
+
+    corpus_dir: Path = field(default_factory=lambda: _env_path("GLUTE_CORPUS_DIR", REPO_ROOT / "corpus"))
+    index_dir: Path = field(default_factory=lambda: _env_path("GLUTE_INDEX_DIR", REPO_ROOT / ".glute" / "index"))
+    chroma_url: str | None = field(default_factory=lambda: os.environ.get("GLUTE_CHROMA_URL") or None)
+    top_k: int = 5
+    candidates: int = 20
+    max_points: int = 4
+    lock_timeout_s: float = field(default_factory=lambda: float(os.environ.get("GLUTE_LOCK_TIMEOUT", "30")))
+
+    @property
+    def state_dir(self) -> Path:
+        """Feedback, logs and other run-time files live beside the index."""
+        return self.index_dir.parent
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given fields replaced; None values are ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})

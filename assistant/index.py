@@ -1,0 +1,251 @@
+"""Embed chunks into Chroma: content-hash idempotent, model-fingerprinted, crash-safe rebuilds.
+
+Layout of the index directory (local mode):
+    CURRENT            name of the generation that answers questions (replaced atomically)
+    gen-<stamp>/       one complete Chroma store per generation, marked by a COMPLETE file when done
+    .ingest.lock       held by the one ingest allowed at a time
+A rebuild fills a new generation and only then points CURRENT at it, so a process killed at any moment
+leaves the previous generation answering. The previous generation is kept one round, for processes that
+still have it open.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .chunking import Chunk, chunk_corpus
+from .config import COLLECTION_NAME, EMBEDDING_DIM, EMBEDDING_MODEL_NAME, Settings
+from .corpus import load_corpus
+from .errors import CorpusError, IndexBusy, IndexMismatch, IndexMissing
+from .validate import check_corpus
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+
+SCHEMA_VERSION = 1
+BATCH_SIZE = 32
+CURRENT = "CURRENT"
+COMPLETE = "COMPLETE"
+FINGERPRINT = {"embedding_model": EMBEDDING_MODEL_NAME, "embedding_dim": EMBEDDING_DIM, "schema": SCHEMA_VERSION}
+REBUILD_HINT = "Run `glute ingest --rebuild`."
+
+
+@dataclass
+class IngestReport:
+    """What an ingest changed, in documents and in chunks."""
+
+    docs: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("added", "updated", "removed", "unchanged"), 0))
+    chunks: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("added", "updated", "removed", "unchanged"), 0))
+    embedded: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+    location: str = ""
+
+    def summary(self) -> str:
+        def line(kind: str, counts: dict[str, int]) -> str:
+            return f"{kind:<7}" + "  ".join(f"{k} {v}" for k, v in counts.items())
+
+        return "\n".join([
+            f"Index {'rebuilt' if self.rebuilt else 'updated'} at {self.location} in {self.seconds:.1f} s "
+            f"({self.embedded} chunks embedded).",
+            line("docs", self.docs),
+            line("chunks", self.chunks),
+        ])
+
+
+def _client(path: Path):
+    import chromadb
+
+    return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
+
+
+def _vectorstore(client, create: bool) -> Chroma:
+    """The LangChain view of our collection; Chroma's own (downloading) embedding function is never set."""
+    from langchain_chroma import Chroma
+
+    from .embeddings import LazyEmbeddings
+
+    return Chroma(
+        client=client,
+        collection_name=COLLECTION_NAME,
+        embedding_function=LazyEmbeddings(),
+        collection_metadata=dict(FINGERPRINT) if create else None,
+        collection_configuration={"hnsw": {"space": "cosine"}} if create else None,
+        create_collection_if_not_exists=create,
+    )
+
+
+def check_fingerprint(metadata: dict | None, where: str) -> None:
+    """Refuse an index whose vectors came from another model: its neighbours would be meaningless."""
+    metadata = metadata or {}
+    found = {k: metadata.get(k) for k in FINGERPRINT}
+    if found != FINGERPRINT:
+        raise IndexMismatch(
+            f"The index at {where} was built with embedding model {found['embedding_model']!r} "
+            f"(dimension {found['embedding_dim']}, schema {found['schema']}), but glute uses "
+            f"{EMBEDDING_MODEL_NAME!r} (dimension {EMBEDDING_DIM}, schema {SCHEMA_VERSION}). {REBUILD_HINT}"
+        )
+
+
+class LocalIndex:
+    """The generations of a local index directory."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    @property
+    def current(self) -> Path | None:
+        pointer = self.root / CURRENT
+        if not pointer.exists():
+            return None
+        return self.root / pointer.read_text(encoding="utf-8").strip()
+
+    def exists(self) -> bool:
+        return (self.root / CURRENT).exists()
+
+    def open(self) -> Chroma:
+        """Open the current generation for reading; clear errors when it is missing, damaged or foreign."""
+        gen = self.current
+        if gen is None:
+            raise IndexMissing(f"No index at {self.root}. Run `glute ingest`.")
+        if not (gen / COMPLETE).exists():
+            raise IndexMissing(f"The index at {self.root} is damaged ({gen.name} is incomplete). {REBUILD_HINT}")
+        try:
+            client = _client(gen)
+            collection = client.get_collection(COLLECTION_NAME)
+        except Exception as exc:
+            raise IndexMissing(f"The index at {self.root} is damaged ({type(exc).__name__}: {exc}). "
+                               f"{REBUILD_HINT}") from exc
+        check_fingerprint(collection.metadata, str(self.root))
+        return _vectorstore(client, create=False)
+
+    def new_generation(self) -> Path:
+        gen = self.root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        gen.mkdir(parents=True)
+        return gen
+
+    def publish(self, gen: Path) -> None:
+        """Mark a generation complete, then atomically make it the current one."""
+        (gen / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S"), encoding="utf-8")
+        tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
+        tmp.write_text(gen.name, encoding="utf-8")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.root / CURRENT)
+        self.prune()
+
+    def prune(self) -> None:
+        """Drop unfinished generations and all finished ones but the current and the one before it."""
+        current = self.current
+        finished = sorted((g for g in self.root.glob("gen-*") if (g / COMPLETE).exists() and g != current),
+                          key=lambda g: (g / COMPLETE).stat().st_mtime)
+        stale = [g for g in self.root.glob("gen-*") if not (g / COMPLETE).exists()] + finished[:-1]
+        for gen in stale:
+            shutil.rmtree(gen, ignore_errors=True)
+
+
+def _batches(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _embed_into(store: Chroma, chunks: list[Chunk], progress: bool) -> None:
+    from tqdm import tqdm
+
+    with tqdm(total=len(chunks), desc="Embedding", unit="chunk", disable=not progress or not chunks) as bar:
+        for batch in _batches(chunks, BATCH_SIZE):
+            store.add_texts(
+                texts=[c.embed_text for c in batch],
+                metadatas=[c.metadata() for c in batch],
+                ids=[c.chunk_id for c in batch],
+            )
+            bar.update(len(batch))
+
+
+def _doc_counts(chunks: list[Chunk], old: dict[str, dict], changed: set[str]) -> dict[str, int]:
+    new_docs = {c.doc_id for c in chunks}
+    old_docs = {m["doc_id"] for m in old.values()}
+    touched = {c.doc_id for c in chunks if c.chunk_id in changed} | {
+        m["doc_id"] for cid, m in old.items() if cid not in {c.chunk_id for c in chunks}}
+    return {
+        "added": len(new_docs - old_docs),
+        "updated": len((touched & new_docs) & old_docs),
+        "removed": len(old_docs - new_docs),
+        "unchanged": len((new_docs & old_docs) - touched),
+    }
+
+
+def load_checked_chunks(settings: Settings) -> list[Chunk]:
+    """The corpus as chunks, refusing to index a corpus that fails `glute corpus check`."""
+    corpus = load_corpus(settings.corpus_dir)
+    problems = check_corpus(corpus)
+    if problems:
+        listed = "\n  ".join(str(p) for p in problems[:10])
+        more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise CorpusError(f"The corpus has {len(problems)} problem(s); fix them before ingesting:\n  {listed}{more}")
+    return chunk_corpus(corpus)
+
+
+def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> IngestReport:
+    """Bring the index in line with the corpus, embedding only chunks whose content changed."""
+    from filelock import FileLock, Timeout
+
+    started = time.perf_counter()
+    chunks = load_checked_chunks(settings)
+    index = LocalIndex(settings.index_dir)
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.index_dir / ".ingest.lock"))
+    try:
+        lock.acquire(timeout=settings.lock_timeout_s)
+    except Timeout as exc:
+        raise IndexBusy(f"Another `glute ingest` is running on {settings.index_dir} (waited "
+                        f"{settings.lock_timeout_s:.0f} s). Let it finish, then try again.") from exc
+    try:
+        report = IngestReport(location=str(settings.index_dir))
+        if rebuild or not index.exists():
+            report.rebuilt = True
+            gen = index.new_generation()
+            store = _vectorstore(_client(gen), create=True)
+            old: dict[str, dict] = {}
+            if index.exists():
+                try:
+                    old = {m["chunk_id"]: m for m in index.open().get(include=["metadatas"])["metadatas"]}
+                except (IndexMissing, IndexMismatch):
+                    old = {}
+            todo = chunks
+        else:
+            store = index.open()
+            old = {m["chunk_id"]: m for m in store.get(include=["metadatas"])["metadatas"]}
+            todo = [c for c in chunks if old.get(c.chunk_id, {}).get("content_hash") != c.content_hash]
+        new_ids = {c.chunk_id for c in chunks}
+        removed = [cid for cid in old if cid not in new_ids]
+        changed = {c.chunk_id for c in chunks if old.get(c.chunk_id, {}).get("content_hash") != c.content_hash}
+        _embed_into(store, todo, progress)
+        if removed and not report.rebuilt:
+            store.delete(ids=removed)
+        report.embedded = len(todo)
+        report.chunks = {
+            "added": sum(1 for c in chunks if c.chunk_id not in old),
+            "updated": sum(1 for c in chunks if c.chunk_id in old and c.chunk_id in changed),
+            "removed": len(removed),
+            "unchanged": len(chunks) - len(changed),
+        }
+        report.docs = _doc_counts(chunks, old, changed)
+        if report.rebuilt:
+            index.publish(gen)
+        report.seconds = time.perf_counter() - started
+        return report
+    finally:
+        lock.release()
+
+
+def open_index(settings: Settings) -> Chroma:
+    return LocalIndex(settings.index_dir).open()

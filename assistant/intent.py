@@ -1,0 +1,61 @@
+"""What kind of answer a question asks for, and which entry sections hold it."""
+
+from __future__ import annotations
+
+import re
+
+# Checked in order; a question can carry several intents ("how do I do it and what should I avoid?").
+INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.IGNORECASE)
+    for name, pattern in {
+        "harder": r"\b(harder|hardr|more (challenging|difficult|intense|resistance)|progress\w*|advance\w*|"
+                  r"too easy|level up|increase (the )?(challenge|difficulty|intensity)|add (weight|resistance)|"
+                  r"tougher|challenge)\b",
+        "easier": r"\b(easier|easyer|easy|less (difficult|challenging|hard)|too (hard|difficult)|regress\w*|"
+                  r"modif\w*|simpler|beginner|can ?no?t (do|manage|finish)|struggl\w*|gentler|scale (it )?back)\b",
+        "mistakes": r"\b(mistakes?|wrong|errors?|avoid|don'?t|shouldn'?t|bad form|faults?|compensat\w*)\b",
+        "howto": r"\b(how (do|to|should|can) (i |you )?(do|perform|start|execute)|how do i do|how to|steps?|"
+                 r"instructions?|technique|set ?up|how is it done|proper(ly)?|correctly|what is the)\b",
+        "tips": r"\b(tips?|cues?|form|posture|positio\w*|align\w*|balance|mirror|pointed|toes?)\b",
+        "cautions": r"\b(safe(ly|ty)?|pain(ful)?|hurts?|hurting|cautions?|careful|risks?|injur\w*|dangerous|"
+                    r"sore|stop)\b",
+        "muscles": r"\b(muscles?|targets?|work(s|ing)?|activat\w*|strengthen\w*|what does it)\b",
+        "equipment": r"\b(equipment|need|gear|bands?|weights?|dumbbells?|barbell|mat|step|tube|handles?|"
+                     r"height|tall|high|how high)\b",
+        "dosage": r"\b(how (long|many|often|much)|reps?|repetitions?|sets?|seconds?|hold(s|ing)?|"
+                  r"duration|frequency|times)\b",
+        "why": r"\b(why|benefits?|good for|help(s)? with|purpose|point of|what for)\b",
+    }.items()
+}
+
+INTENT_SECTIONS: dict[str, tuple[str, ...]] = {
+    "harder": ("Make it harder",),
+    "easier": ("Make it easier",),
+    "mistakes": ("Common mistakes",),
+    "howto": ("How to do it",),
+    "tips": ("Tips",),
+    "cautions": ("Cautions",),
+    "muscles": ("Summary", "At a glance"),
+    "equipment": ("At a glance", "Make it harder"),
+    "dosage": ("At a glance", "Tips"),
+    "why": ("Summary",),
+}
+DEFAULT_SECTIONS = ("Summary", "How to do it")
+
+
+def detect_intents(question: str) -> list[str]:
+    """Intents in the order of INTENT_PATTERNS; harder/easier win over the generic how-to."""
+    found = [name for name, pattern in INTENT_PATTERNS.items() if pattern.search(question)]
+    if "harder" in found or "easier" in found:
+        found = [i for i in found if i not in ("howto", "equipment", "mistakes")]
+    return found
+
+
+def preferred_sections(intents: list[str]) -> list[str]:
+    """Sections to pull forward, most wanted first."""
+    sections: list[str] = []
+    for intent in intents or ["default"]:
+        for section in INTENT_SECTIONS.get(intent, DEFAULT_SECTIONS):
+            if section not in sections:
+                sections.append(section)
+    return sections

@@ -1,0 +1,80 @@
+"""Find the exercises and topics a question names, by name or alias, tolerant of typos.
+
+"clam shels", "side lying leg raise" and "pelvic drop" should all land on their entries. Matching is
+fuzzy (rapidfuzz partial alignment) for longer names and exact word matching for short ones; where two
+names overlap in the question ("single leg bridge" and "bridge") the longer, better match wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+SHORT_NAME = 5  # names this short must match a whole word exactly
+
+
+def normalize(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@dataclass(frozen=True)
+class Link:
+    doc_id: str
+    alias: str
+    score: float
+    start: int
+    end: int
+
+
+class Linker:
+    """A table of names -> entry ids, built once at load."""
+
+    def __init__(self, names: Iterable[tuple[str, str]]):
+        table: dict[str, str] = {}
+        for doc_id, name in names:
+            key = normalize(name)
+            if len(key) >= 3:
+                table.setdefault(key, doc_id)
+        self.names = sorted(table.items(), key=lambda item: -len(item[0]))
+
+    @staticmethod
+    def _threshold(alias: str) -> float:
+        return 100.0 if len(alias) <= SHORT_NAME else 92.0 if len(alias) <= 8 else 86.0
+
+    def links(self, text: str) -> list[Link]:
+        """Entries named in the text, in the order they appear, best match per span."""
+        query = normalize(text)
+        if not query:
+            return []
+        padded = f" {query} "
+        found: list[Link] = []
+        for alias, doc_id in self.names:
+            if len(alias) <= SHORT_NAME:
+                pos = padded.find(f" {alias} ")
+                if pos < 0:
+                    plural = padded.find(f" {alias}s ")
+                    if plural < 0:
+                        continue
+                    pos = plural
+                found.append(Link(doc_id, alias, 100.0, pos, pos + len(alias)))
+                continue
+            match = fuzz.partial_ratio_alignment(alias, query, score_cutoff=self._threshold(alias))
+            if match is None:
+                continue
+            start, end = match.dest_start, match.dest_end
+            if start > 1 and query[start - 1] != " " and query[start - 2] != " ":
+                continue  # the match starts inside a word: "abridged" is not a bridge
+            found.append(Link(doc_id, alias, match.score, start, end))
+        found.sort(key=lambda link: (-link.score, -len(link.alias)))
+        chosen: list[Link] = []
+        for link in found:
+            overlaps = any(link.start < c.end and c.start < link.end for c in chosen)
+            if not overlaps and all(c.doc_id != link.doc_id for c in chosen):
+                chosen.append(link)
+        return sorted(chosen, key=lambda link: link.start)
+
+    def doc_ids(self, text: str) -> list[str]:
+        return [link.doc_id for link in self.links(text)]

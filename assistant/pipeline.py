@@ -1,0 +1,137 @@
+"""`Assistant`: the stages wired together — guard, condense, retrieve, compose — behind one `ask`."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .answer import Answer, RefusalReason
+from .chunking import Chunk
+from .compose import Draft, draft_answer, render
+from .condense import clean_history, condense
+from .config import Settings
+from .errors import InvalidQuestion
+from .guard import clean_question, judge_evidence, screen
+from .retrieve import Mode, Retriever
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from langchain_core.runnables import Runnable
+
+RED_FLAG_DOC = "when-to-see-a-clinician"
+SCOPE = ("I can help with gluteus medius (outer hip) pain and the exercises that rehabilitate it: how to do "
+         "each one, how to make it easier or harder, common mistakes, and when to see a clinician.")
+REFUSALS: dict[str, str] = {
+    "invalid_input": "{detail}",
+    "off_topic": "Sorry, that is outside what I can help with. " + SCOPE,
+    "no_evidence": ("I could not find that in my sources, so I will not guess. " + SCOPE +
+                    " For anything else, a physical therapist can advise you."),
+    "out_of_scope_medical": ("I can't advise on medicines, injections, scans or diagnoses. Please ask your doctor, "
+                             "physical therapist or pharmacist; they can assess you. " + SCOPE),
+}
+RED_FLAG_LEAD = ("**Please get medical care now.** What you describe can be a warning sign that needs a "
+                 "clinician today: contact your doctor or urgent care, or emergency services if it is severe. "
+                 "Do not exercise through it.")
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000
+
+
+class Assistant:
+    """Answers questions from the indexed corpus, with citations. Build one with `Assistant.load()`."""
+
+    def __init__(self, chunks: list[Chunk], store, embeddings, settings: Settings, retriever: Retriever):
+        self.chunks = chunks
+        self.store = store
+        self.embeddings = embeddings
+        self.settings = settings
+        self.retriever = retriever
+        self.titles = {c.doc_id: c.title for c in chunks}
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, *, settings: Settings | None = None,
+             build_if_missing: bool = True, progress: bool = False, retriever: Mode = "hybrid",
+             linking: bool = True) -> Assistant:
+        """Open the index (building it first when there is none) and prepare everything a question needs."""
+        from .embeddings import load_embeddings
+        from .index import LocalIndex, ingest
+
+        settings = settings or Settings()
+        if index_dir is not None:
+            settings = settings.with_overrides(index_dir=Path(index_dir).expanduser().resolve())
+        if build_if_missing and not LocalIndex(settings.index_dir).exists():
+            ingest(settings, progress=progress)
+        store = LocalIndex(settings.index_dir).open()
+        chunks = sorted((Chunk.from_metadata(m) for m in store.get(include=["metadatas"])["metadatas"]),
+                        key=lambda c: c.chunk_id)
+        embeddings = load_embeddings()
+        return cls(chunks, store, embeddings, settings, Retriever(chunks, store, mode=retriever, linking=linking))
+
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+        """Answer one question, using the conversation so far to resolve follow-ups."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        raw = question if isinstance(question, str) else ""
+        try:
+            with _timed(timings, "guard"):
+                text = clean_question(question)
+                verdict = screen(text)
+        except InvalidQuestion as exc:
+            return self._refusal(raw, raw, "invalid_input", timings, started, detail=str(exc))
+        with _timed(timings, "condense"):
+            standalone = condense(text, clean_history(history), self.retriever.linker, self.titles)
+        if verdict and verdict.action == "refuse":
+            return self._refusal(text, standalone, verdict.reason, timings, started)
+        if verdict and verdict.action == "escalate":
+            return self._red_flag(text, standalone, timings, started)
+        with _timed(timings, "retrieve"):
+            query = self.retriever.understand(standalone)
+            with _timed(timings, "embed"):
+                vector = self.embeddings.embed_query(standalone) if self.retriever.mode != "bm25" else None
+            hits = self.retriever.retrieve(standalone, vector, k=self.settings.top_k,
+                                           candidates=self.settings.candidates, query=query, timings=timings)
+        best = max((h.dense for h in hits if h.dense is not None), default=None)
+        if self.retriever.mode == "bm25" and hits:
+            best = 1.0  # no similarity to judge by; trust the lexical match
+        reason = judge_evidence(standalone, bool(query.links), best) if hits else "no_evidence"
+        if reason:
+            return self._refusal(text, standalone, reason, timings, started)
+        with _timed(timings, "compose"):
+            answer_text, citations = render(draft_answer(standalone, query, hits, self.settings.max_points))
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Answer(text, standalone, answer_text, citations, timings_ms=timings)
+
+    def _refusal(self, question: str, standalone: str, reason: RefusalReason, timings: dict[str, float],
+                 started: float, detail: str = "") -> Answer:
+        timings.setdefault("retrieve", 0.0)
+        timings.setdefault("compose", 0.0)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Answer(question, standalone, REFUSALS[reason].format(detail=detail), refused=True,
+                      refusal_reason=reason, timings_ms=timings)
+
+    def _red_flag(self, question: str, standalone: str, timings: dict[str, float], started: float) -> Answer:
+        """Lead with advice to seek care; cite the red-flag passages, never an exercise."""
+        with _timed(timings, "compose"):
+            chunks = [c for c in self.chunks if c.doc_id == RED_FLAG_DOC and c.section != "Summary"]
+            from .compose import _best_lines
+
+            points = [(line, c) for c in chunks[:1] for line in _best_lines(c, standalone, 3)]
+            answer_text, citations = render(Draft(RED_FLAG_LEAD, points))
+        timings.setdefault("retrieve", 0.0)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Answer(question, standalone, answer_text, citations, safety="red_flag", timings_ms=timings)
+
+    def as_runnable(self) -> Runnable:
+        """The assistant as a LangChain Runnable: {"question", "history"} -> Answer."""
+        from langchain_core.runnables import RunnableLambda
+
+        return RunnableLambda(lambda inputs: self.ask(inputs["question"], inputs.get("history")), name="glute")

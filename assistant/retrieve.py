@@ -1,0 +1,137 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (bm25s, stemmed), fused by reciprocal rank, then pulled
+toward the exercise the question names and the section its intent asks for.
+
+Everything that can be prepared once (the BM25 index, the name table, the chunk map) is built at load;
+a question costs one Chroma query and one BM25 lookup on top of its embedding.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from .chunking import Chunk
+from .intent import detect_intents, preferred_sections
+from .linking import Linker
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+
+RRF_K = 60
+LINK_BONUS = 2.0 / RRF_K  # a named exercise outranks anything the rankers merely like
+ARTICLE_LINK_BONUS = 1.0 / RRF_K
+SECTION_BONUS = 1.5 / RRF_K
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass
+class Hit:
+    """One ranked chunk with the evidence for its rank."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None  # cosine similarity
+    bm25: float | None = None
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk.chunk_id
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+
+@dataclass
+class Query:
+    """What retrieval understood of a question."""
+
+    text: str
+    links: list[str]
+    intents: list[str]
+    sections: list[str]
+
+
+class Retriever:
+    def __init__(self, chunks: list[Chunk], store: Chroma | None, mode: Mode = "hybrid", linking: bool = True):
+        import bm25s
+        import Stemmer
+
+        self.chunks = chunks
+        self.by_id = {c.chunk_id: c for c in chunks}
+        self.store = store
+        self.mode = mode
+        self.linking = linking
+        names = {(c.doc_id, n) for c in chunks if c.kind != "article" for n in (c.title, *c.aliases)}
+        self.linker = Linker(sorted(names))
+        self.by_doc: dict[str, list[Chunk]] = {}
+        for chunk in chunks:
+            self.by_doc.setdefault(chunk.doc_id, []).append(chunk)
+        self.tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"))
+        tokens = self.tokenizer.tokenize([c.embed_text for c in chunks], update_vocab=True,
+                                         return_as="tuple", show_progress=False)
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(tokens, show_progress=False)
+
+    def understand(self, question: str) -> Query:
+        links = self.linker.doc_ids(question) if self.linking else []
+        intents = detect_intents(question)
+        return Query(question, links, intents, preferred_sections(intents))
+
+    def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
+        results = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=n)
+        return [(doc.metadata["chunk_id"], 1.0 - distance) for doc, distance in results]
+
+    def bm25_ranking(self, question: str, n: int) -> list[tuple[str, float]]:
+        ids = self.tokenizer.tokenize([question], update_vocab=False, return_as="ids", show_progress=False)
+        if not any(t for t in ids[0] if t):
+            return []
+        docs, scores = self.bm25.retrieve(ids, k=min(n, len(self.chunks)), show_progress=False, n_threads=1)
+        return [(self.chunks[i].chunk_id, float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def retrieve(self, question: str, vector: list[float] | None, k: int = 5, candidates: int = 20,
+                 query: Query | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
+        """The k best chunks for the question, best first; per-stage milliseconds go into `timings`."""
+        query = query or self.understand(question)
+        timings = timings if timings is not None else {}
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] = (now - clock) * 1000
+            clock = now
+
+        dense = self.dense_ranking(vector, candidates) if self.mode != "bm25" and vector is not None else []
+        lap("dense")
+        lexical = self.bm25_ranking(question, candidates) if self.mode != "dense" else []
+        lap("lexical")
+        hits: dict[str, Hit] = {}
+
+        def hit(chunk_id: str) -> Hit:
+            return hits.setdefault(chunk_id, Hit(self.by_id[chunk_id], 0.0))
+
+        for rank, (chunk_id, similarity) in enumerate(dense, 1):
+            h = hit(chunk_id)
+            h.dense, h.ranks["dense"] = similarity, rank
+            h.score += 1.0 / (RRF_K + rank)
+        for rank, (chunk_id, score) in enumerate(lexical, 1):
+            h = hit(chunk_id)
+            h.bm25, h.ranks["bm25"] = score, rank
+            h.score += 1.0 / (RRF_K + rank)
+        for position, doc_id in enumerate(query.links):
+            weight = 1.0 / (1 + position)  # the first exercise named leads
+            for chunk in self.by_doc.get(doc_id, []):
+                hit(chunk.chunk_id).score += LINK_BONUS * weight
+            for chunk in self.by_doc.get("source", []):
+                if doc_id in chunk.about:
+                    hit(chunk.chunk_id).score += ARTICLE_LINK_BONUS * weight
+        for h in hits.values():
+            if h.chunk.section in query.sections and (not query.links or h.chunk.doc_id in query.links):
+                order = query.sections.index(h.chunk.section)
+                h.score += SECTION_BONUS / (1 + 0.5 * order)
+        ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk_id))[:k]
+        lap("fuse")
+        return ranked
