@@ -20,6 +20,7 @@ LEADS = {
     "Summary": "About the {name}:",
     AT_A_GLANCE: "The {name} at a glance:",
 }
+WHOLE_SECTION_INTENTS = frozenset({"harder", "easier", "howto", "mistakes", "tips", "cautions"})
 WORD = re.compile(r"[a-z0-9]+")
 STOP = frozenset((
     "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "my", "me", "i", "you", "your",
@@ -62,20 +63,27 @@ def _best_lines(chunk: Chunk, question: str, limit: int) -> list[str]:
 
 
 def draft_answer(question: str, query: Query, hits: list[Hit], max_points: int = 4) -> Draft:
-    """Choose the passages and the lines to quote."""
+    """Choose the passages and the lines to quote: a whole section when the intent names one (how to,
+    harder, easier...), otherwise the lines of the best passages that share most words with the question."""
     focus = [h for h in hits if h.chunk.kind != "article"] or hits
     on_target = [h for h in focus if h.chunk.section in query.sections
                  and (not query.links or h.chunk.doc_id in query.links)]
-    chosen = on_target[:2] if on_target else focus[:1]
-    points: list[tuple[str, Chunk]] = []
-    for h in chosen:
-        room = max_points - len(points)
-        if room <= 0:
-            break
-        whole_section = h.chunk.section in query.sections
-        lines = _lines(h.chunk)[:room] if whole_section else _best_lines(h.chunk, question, min(room, 2))
-        points += [(line, h.chunk) for line in lines]
-    return Draft(_lead(chosen[0].chunk, query), points)
+    if on_target and query.intents and query.intents[0] in WHOLE_SECTION_INTENTS:
+        chunk = on_target[0].chunk
+        return Draft(_lead(chunk, query), [(line, chunk) for line in _lines(chunk)[:max_points]])
+    ranked = (on_target + [h for h in focus if h not in on_target])[:3]
+    wanted = _terms(question) - _terms(" ".join(query.links).replace("-", " "))
+    scored = [
+        (len(_terms(line) & wanted), -rank, -i, line, h.chunk)
+        for rank, h in enumerate(ranked)
+        for i, line in enumerate(_lines(h.chunk))
+    ]
+    best = sorted((s for s in scored if s[0] > 0), reverse=True)[:max_points]
+    if not best:
+        chunk = ranked[0].chunk
+        return Draft(_lead(chunk, query), [(line, chunk) for line in _lines(chunk)[:max_points]])
+    best.sort(key=lambda s: (-s[1], -s[2]))  # passage order, then line order
+    return Draft(_lead(best[0][4], query), [(line, chunk) for *_, line, chunk in best])
 
 
 def render(draft: Draft) -> tuple[str, list[Citation]]:

@@ -135,6 +135,10 @@ class LocalIndex:
     def publish(self, gen: Path) -> None:
         """Mark a generation complete, then atomically make it the current one."""
         (gen / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S"), encoding="utf-8")
+        pause = float(os.environ.get("GLUTE_TEST_PAUSE_BEFORE_PUBLISH") or 0)
+        if pause:  # fault injection: lets the crash tests kill a rebuild exactly at the switch-over
+            print("publishing", flush=True)
+            time.sleep(pause)
         tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
         tmp.write_text(gen.name, encoding="utf-8")
         with open(tmp, "rb") as handle:

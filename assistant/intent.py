@@ -14,8 +14,9 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
         "easier": r"\b(easier|easyer|easy|less (difficult|challenging|hard)|too (hard|difficult)|regress\w*|"
                   r"modif\w*|simpler|beginner|can ?no?t (do|manage|finish)|struggl\w*|gentler|scale (it )?back)\b",
         "mistakes": r"\b(mistakes?|wrong|errors?|avoid|don'?t|shouldn'?t|bad form|faults?|compensat\w*)\b",
-        "howto": r"\b(how (do|to|should|can) (i |you )?(do|perform|start|execute)|how do i do|how to|steps?|"
-                 r"instructions?|technique|set ?up|how is it done|proper(ly)?|correctly|what is the)\b",
+        "howto": r"\b(how (do|to|should|can) (i |you )?(do|perform|start|execute)|how do i do|how to do|"
+                 r"step[- ]by[- ]step|the steps|steps (for|to)|instructions?|technique|set ?up|how is it done|"
+                 r"proper(ly)?|correctly|walk me through|explain how)\b",
         "tips": r"\b(tips?|cues?|form|posture|positio\w*|align\w*|balance|mirror|pointed|toes?)\b",
         "cautions": r"\b(safe(ly|ty)?|pain(ful)?|hurts?|hurting|cautions?|careful|risks?|injur\w*|dangerous|"
                     r"sore|stop)\b",

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .corpus import ARTICLE_KEY, ARTICLE_RANGE, ENTRY_ID, EXERCISE_SECTIONS, PHOTO_CREDIT, Corpus, Entry
+from .linking import normalize
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def check_corpus(corpus: Corpus) -> list[Problem]:
         if ids[entry.id] > 1:
             problems.append(Problem(file, "id", f"duplicate id '{entry.id}'"))
         for alias in [entry.name, *entry.meta.aliases]:
-            key = alias.strip().lower()
+            key = normalize(alias).removesuffix("s")  # "clam shell", "Clam-shells" and "clam shells" collide
             if key in names and names[key] != entry.id:
                 problems.append(Problem(file, "aliases", f"'{alias}' is also a name or alias of '{names[key]}'"))
             names.setdefault(key, entry.id)
