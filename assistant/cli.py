@@ -157,5 +157,21 @@ def corpus_check() -> None:
     click.echo("Corpus OK.")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; 0.0.0.0 makes the UI reachable from your network.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--share", is_flag=True, help="Also create a temporary public link through Gradio's share service.")
+@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
+def serve(host: str, port: int, share: bool, index_dir: str | None) -> None:
+    """Start the chat UI in your browser (the index is built first if there is none)."""
+    from .ui import serve as run_server
+
+    try:
+        run_server(host, port, share=share, settings=_settings(index_dir))
+    except OSError as exc:
+        _fail(f"cannot start the UI on {host}:{port} ({exc}); try another --port.")
+
+
 if __name__ == "__main__":
     main()

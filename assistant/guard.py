@@ -14,9 +14,7 @@ from .answer import RefusalReason
 from .config import MAX_QUESTION_CHARS
 from .errors import InvalidQuestion
 
-# A question is off-topic when nothing in it belongs to the domain and its best passage is this far away.
-OFF_TOPIC_SIMILARITY = 0.30
-# An on-topic question whose best passage is weaker than this, naming no entry, has no evidence here.
+# A question naming no entry whose best passage is weaker than this has no evidence here (cosine similarity).
 NO_EVIDENCE_SIMILARITY = 0.42
 
 
@@ -107,14 +105,15 @@ def in_domain(question: str) -> bool:
     return bool(DOMAIN.search(question))
 
 
-def judge_evidence(question: str, linked: bool, best_similarity: float | None) -> RefusalReason | None:
-    """After retrieval: off_topic when nothing ties the question to the domain, no_evidence when the
-    best passage is too weak to answer from."""
-    if linked:
-        return None
+def judge_evidence(question: str, linked: bool, targeted: bool, unknown: list[str],
+                   best_similarity: float | None) -> RefusalReason | None:
+    """After retrieval: off_topic when nothing ties the question to the domain; no_evidence when the question
+    is about something the corpus never mentions, or its best passage is too weak to answer from."""
     similarity = best_similarity if best_similarity is not None else 0.0
-    if not in_domain(question) and similarity < OFF_TOPIC_SIMILARITY:
-        return "off_topic"
-    if similarity < NO_EVIDENCE_SIMILARITY:
-        return "no_evidence" if in_domain(question) else "off_topic"
+    if linked:
+        return "no_evidence" if unknown and not targeted else None
+    if not in_domain(question):
+        return "off_topic" if unknown or similarity < NO_EVIDENCE_SIMILARITY else None
+    if unknown or similarity < NO_EVIDENCE_SIMILARITY:
+        return "no_evidence"
     return None

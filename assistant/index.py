@@ -61,7 +61,7 @@ class IngestReport:
         ])
 
 
-def _client(path: Path):
+def chroma_client(path: Path):
     import chromadb
 
     return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
@@ -119,7 +119,7 @@ class LocalIndex:
         if not (gen / COMPLETE).exists():
             raise IndexMissing(f"The index at {self.root} is damaged ({gen.name} is incomplete). {REBUILD_HINT}")
         try:
-            client = _client(gen)
+            client = chroma_client(gen)
             collection = client.get_collection(COLLECTION_NAME)
         except Exception as exc:
             raise IndexMissing(f"The index at {self.root} is damaged ({type(exc).__name__}: {exc}). "
@@ -217,7 +217,7 @@ def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> 
         if rebuild or not index.exists():
             report.rebuilt = True
             gen = index.new_generation()
-            store = _vectorstore(_client(gen), create=True)
+            store = _vectorstore(chroma_client(gen), create=True)
             old: dict[str, dict] = {}
             if index.exists():
                 try:

@@ -15,14 +15,14 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                   r"modif\w*|simpler|beginner|can ?no?t (do|manage|finish)|struggl\w*|gentler|scale (it )?back)\b",
         "mistakes": r"\b(mistakes?|wrong|errors?|avoid|don'?t|shouldn'?t|bad form|faults?|compensat\w*)\b",
         "howto": r"\b(how (do|to|should|can) (i |you )?(do|perform|start|execute)|how do i do|how to do|"
-                 r"step[- ]by[- ]step|the steps|steps (for|to)|instructions?|technique|set ?up|how is it done|"
+                 r"step[- ]by[- ]step|steps|instructions?|technique|set ?up|how is it done|"
                  r"proper(ly)?|correctly|walk me through|explain how)\b",
         "tips": r"\b(tips?|cues?|form|posture|positio\w*|align\w*|balance|mirror|pointed|toes?)\b",
         "cautions": r"\b(safe(ly|ty)?|pain(ful)?|hurts?|hurting|cautions?|careful|risks?|injur\w*|dangerous|"
                     r"sore|stop)\b",
         "muscles": r"\b(muscles?|targets?|work(s|ing)?|activat\w*|strengthen\w*|what does it)\b",
-        "equipment": r"\b(equipment|need|gear|bands?|weights?|dumbbells?|barbell|mat|step|tube|handles?|"
-                     r"height|tall|high|how high)\b",
+        "equipment": r"\b(equipment|need|gear|bands?|weights?|dumbbells?|barbell|mat|tube|handles?)\b",
+        "measure": r"\b(how (high|tall|low|far|deep|wide|big)|height|depth|distance|inch(es)?|cm)\b",
         "dosage": r"\b(how (long|many|often|much)|reps?|repetitions?|sets?|seconds?|hold(s|ing)?|"
                   r"duration|frequency|times)\b",
         "why": r"\b(why|benefits?|good for|help(s)? with|purpose|point of|what for)\b",
@@ -38,6 +38,7 @@ INTENT_SECTIONS: dict[str, tuple[str, ...]] = {
     "cautions": ("Cautions",),
     "muscles": ("Summary", "At a glance"),
     "equipment": ("At a glance", "Make it harder"),
+    "measure": ("Tips", "At a glance", "Make it harder"),
     "dosage": ("At a glance", "Tips"),
     "why": ("Summary",),
 }

@@ -17,7 +17,8 @@ SHORT_NAME = 5  # names this short must match a whole word exactly
 
 
 def normalize(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    """Lower-case words and numbers only; apostrophes vanish so "don't" stays one word."""
+    return " ".join(re.findall(r"[a-z0-9]+", re.sub(r"['’]", "", text.lower())))
 
 
 @dataclass(frozen=True)

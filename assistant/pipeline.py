@@ -102,7 +102,9 @@ class Assistant:
         best = max((h.dense for h in hits if h.dense is not None), default=None)
         if self.retriever.mode == "bm25" and hits:
             best = 1.0  # no similarity to judge by; trust the lexical match
-        reason = judge_evidence(standalone, bool(query.links), best) if hits else "no_evidence"
+        targeted = bool(set(query.intents) - {"why", "muscles"}) and any(
+            self.retriever.by_doc[d][0].kind == "exercise" for d in query.links)
+        reason = judge_evidence(standalone, bool(query.links), targeted, query.unknown, best) if hits else "no_evidence"
         if reason:
             return self._refusal(text, standalone, reason, timings, started)
         with _timed(timings, "compose"):

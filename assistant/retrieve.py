@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Literal
 
 from .chunking import Chunk
 from .intent import detect_intents, preferred_sections
-from .linking import Linker
+from .linking import Linker, normalize
+from .vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -52,6 +53,7 @@ class Query:
     links: list[str]
     intents: list[str]
     sections: list[str]
+    unknown: list[str] = field(default_factory=list)  # content words the corpus never uses
 
 
 class Retriever:
@@ -74,11 +76,16 @@ class Retriever:
                                          return_as="tuple", show_progress=False)
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
+        self.vocabulary = Vocabulary(f"{c.embed_text} {' '.join(c.aliases)}" for c in chunks)
 
     def understand(self, question: str) -> Query:
-        links = self.linker.doc_ids(question) if self.linking else []
-        intents = detect_intents(question)
-        return Query(question, links, intents, preferred_sections(intents))
+        found = self.linker.links(question) if self.linking else []
+        unlinked = normalize(question)
+        for link in sorted(found, key=lambda link: -link.start):
+            unlinked = unlinked[: link.start] + " " + unlinked[link.end :]
+        intents = detect_intents(unlinked)  # "single-leg balance" names an exercise, not a wish for tips
+        return Query(question, [link.doc_id for link in found], intents, preferred_sections(intents),
+                     self.vocabulary.unknown(unlinked))
 
     def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         results = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=n)
@@ -128,8 +135,8 @@ class Retriever:
             for chunk in self.by_doc.get("source", []):
                 if doc_id in chunk.about:
                     hit(chunk.chunk_id).score += ARTICLE_LINK_BONUS * weight
-        for h in hits.values():
-            if h.chunk.section in query.sections and (not query.links or h.chunk.doc_id in query.links):
+        for h in hits.values():  # sections are per exercise: the intent only counts for the one named
+            if h.chunk.section in query.sections and h.chunk.doc_id in query.links:
                 order = query.sections.index(h.chunk.section)
                 h.score += SECTION_BONUS / (1 + 0.5 * order)
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk_id))[:k]

@@ -13,7 +13,7 @@ CITED = [
     ("clam shels too hard, how to make them easyer?", "clamshell#make-it-easier"),
     ("how do i do a clamshell", "clamshell#how-to-do-it"),
     ("common mistakes with clams", "clamshell#common-mistakes"),
-    ("what height should the step be for lateral step-ups?", "lateral-step-up#make-it-harder"),
+    ("what height should the step be for lateral step-ups?", "lateral-step-up#tips"),
     ("how do I make lateral step ups harder", "lateral-step-up#make-it-harder"),
     ("how do I make a lateral step-up easier", "lateral-step-up#make-it-easier"),
     ("lateral stepup instructions", "lateral-step-up#how-to-do-it"),

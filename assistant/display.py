@@ -1,0 +1,162 @@
+"""Markdown for the chat UI: answers, their sources and exercise pages, with every outside text escaped.
+
+Pure functions with no Gradio import, so the rendering can be tested alone and `ui.py` stays a layout.
+Chat messages are rendered as Markdown with HTML allowed, so text from users and from the corpus is
+HTML-escaped before it goes in; user text is also Markdown-escaped, so it shows exactly as typed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Sequence
+from urllib.parse import quote
+
+from .answer import Answer, Citation
+from .corpus import ARTICLE_KEY, Entry
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+ARTICLE_CHUNK_LINES = re.compile(r"#L(\d+)(?:-L(\d+))?$")
+WORD = re.compile(r"\S+\s*")
+RANGE_DASH = "\u2013"
+SHOWN_QUESTION_CHARS = 2000
+RED_FLAG_BANNER = ('<div class="glute-red-flag" role="alert">&#9888;&#65039; <strong>Red flag: this may need '
+                   "medical care now.</strong> Please read this first.</div>\n\n")
+FACTS = (("Targets", "targets"), ("Equipment", "equipment"), ("Position", "position"), ("Level", "level"),
+         ("Dosage", "dosage"))
+
+
+def escape(text: str) -> str:
+    """Text that may carry Markdown (answers, corpus passages), with HTML neutralised."""
+    return html.escape(text, quote=False)
+
+
+def as_plain_text(text: str) -> str:
+    """Text typed by a user, shown literally: no HTML and no Markdown take effect."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", escape(text))
+
+
+def question_markdown(question: str) -> str:
+    """The user's bubble; very long input is cut for display (the assistant still sees all of it)."""
+    if len(question) > SHOWN_QUESTION_CHARS:
+        return as_plain_text(question[:SHOWN_QUESTION_CHARS]) + f" … ({len(question):,} characters in all)"
+    return as_plain_text(question)
+
+
+def answer_markdown(answer: Answer, words: int | None = None) -> str:
+    """The answer bubble, optionally only its first `words` words (for streaming); red flags lead with a banner."""
+    body = answer.answer if words is None else "".join(WORD.findall(answer.answer)[:words])
+    banner = RED_FLAG_BANNER if answer.safety == "red_flag" else ""
+    return banner + escape(body.rstrip() if words is not None else body)
+
+
+def streamed(answer: Answer, step: int = 4) -> Iterator[str]:
+    """Progressively longer versions of the answer bubble, ending with the whole of it."""
+    total = len(WORD.findall(answer.answer))
+    for words in range(step, total, step):
+        yield answer_markdown(answer, words)
+    yield answer_markdown(answer)
+
+
+def source_label(citation: Citation) -> str:
+    """Where a passage comes from; article chunks (`source#L35-L36`) also give their line range."""
+    match = ARTICLE_CHUNK_LINES.search(citation.chunk_id)
+    if not match:
+        return citation.source
+    first, last = match.group(1), match.group(2)
+    if not last or last == first:
+        return f"{citation.source}, line {first}"
+    return f"{citation.source}, lines {first}{RANGE_DASH}{last}"
+
+
+def sources_markdown(citations: Sequence[Citation]) -> str:
+    """Each marker with its entry, section, the exact passage cited, and the file it comes from."""
+    blocks = []
+    for c in citations:
+        passage = "\n".join(f"> {escape(line)}" for line in c.text.splitlines() if line.strip())
+        blocks.append(f"**[{c.marker}] {escape(c.title)} — {escape(c.section)}**\n\n{passage}\n\n"
+                      f"*Source: {escape(source_label(c))}*")
+    return "\n\n".join(blocks)
+
+
+def compress_numbers(numbers: Sequence[int]) -> str:
+    """[14, 27, 35, 36, 51, 52, 53] -> '14, 27, 35-36, 51-53' (with en dashes)."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}{RANGE_DASH}{r[-1]}" for r in runs)
+
+
+def _link(label: str, url: str) -> str:
+    if not re.match(r"^https?://", url):
+        return escape(url)
+    return f"[{escape(label)}]({quote(url, safe=':/?#=&%.-_~')})"
+
+
+def reference_markdown(key: str, ref: dict | None, article_lines: Sequence[int] = ()) -> str:
+    """One reference as a citation line: authors (year). Title. Journal volume. DOI or URL."""
+    if not ref:
+        return escape(key)
+    if key == ARTICLE_KEY:
+        where = f", lines {compress_numbers(article_lines)}" if article_lines else ""
+        return f"{escape(str(ref.get('title', key)))}{where} ({escape(str(ref.get('file', '')))})"
+    parts = []
+    if ref.get("authors"):
+        year = f" ({ref['year']})" if ref.get("year") else ""
+        parts.append(f"{escape(str(ref['authors']))}{year}.")
+    if ref.get("title"):
+        parts.append(f"{escape(str(ref['title']).rstrip('.'))}.")
+    journal = " ".join(escape(str(ref[k])) for k in ("journal", "volume") if ref.get(k))
+    if journal:
+        parts.append(f"*{journal}*.")
+    if ref.get("publisher"):
+        parts.append(f"{escape(str(ref['publisher']))}.")
+    if not ref.get("authors") and ref.get("year"):
+        parts.append(f"{ref['year']}.")
+    if ref.get("doi"):
+        doi = str(ref["doi"])
+        parts.append(_link(f"doi:{doi}", f"https://doi.org/{doi}"))
+    elif ref.get("url"):
+        parts.append(_link(str(ref["url"]), str(ref["url"])))
+    return " ".join(parts)
+
+
+def _section_markdown(lines) -> str:
+    """Consecutive list items stay one list; plain sentences form a paragraph."""
+    blocks: list[list[str]] = []
+    kind = None
+    for line in lines:
+        line_kind = "list" if line.marker else "text"
+        if line_kind != kind:
+            blocks.append([])
+            kind = line_kind
+        blocks[-1].append(f"{line.marker} {escape(line.text)}" if line.marker else escape(line.text))
+    return "\n\n".join("\n".join(block) for block in blocks)
+
+
+def exercise_markdown(entry: Entry, references: dict[str, dict]) -> str:
+    """An exercise page drawn from its corpus entry: facts, every section, and its references resolved."""
+    meta = entry.meta
+    parts = [f"## {escape(meta.name)}"]
+    facts = []
+    for label, name in FACTS:
+        value = getattr(meta, name, None)
+        if value:
+            value = ", ".join(value) if isinstance(value, list) else str(value)
+            facts.append(f"- **{label}:** {escape(value)}")
+    if facts:
+        parts.append("\n".join(facts))
+    for section in entry.sections:
+        if section.lines:
+            parts.append(f"### {escape(section.title)}\n\n{_section_markdown(section.lines)}")
+    refs = []
+    if meta.references.article:
+        refs.append(reference_markdown(ARTICLE_KEY, references.get(ARTICLE_KEY) or {"title": "Source article"},
+                                       meta.references.article))
+    refs += [reference_markdown(key, references.get(key)) for key in meta.references.sources]
+    if refs:
+        parts.append("### References\n\n" + "\n".join(f"{n}. {ref}" for n, ref in enumerate(refs, start=1)))
+    return "\n\n".join(parts)

@@ -1,0 +1,369 @@
+"""`glute eval`: run the question set in eval/questions.yaml through the public Assistant API and score it.
+
+Retrieval is scored on the retriever's own ranking of the standalone question, answers on what a reader
+sees (key facts present, each cited line supported by its passage, every point cited, in the spirit of
+ALCE), the guard on refusals and red-flag escalation, and speed on `Answer.timings_ms["total"]`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .answer import Answer, Citation
+from .config import REPO_ROOT
+from .errors import GluteError
+
+EVAL_DIR = REPO_ROOT / "eval"
+QUESTIONS_PATH = EVAL_DIR / "questions.yaml"
+THRESHOLDS_PATH = EVAL_DIR / "thresholds.yaml"
+REPORT_DIR = EVAL_DIR / "reports" / "latest"
+CATEGORIES = ("how-to", "harder", "easier", "mistakes", "form", "equipment", "dosage", "anatomy", "pain", "running",
+              "physical therapy", "safety", "follow-up", "typo", "off-topic", "medication", "red flag", "injection")
+REFUSAL_REASONS = ("off_topic", "no_evidence", "out_of_scope_medical", "invalid_input")
+SPLITS = ("dev", "test")
+DEPTH = 10  # ranks scored for recall@k
+MARKER = re.compile(r"\[(\d+)\]")
+WORD = re.compile(r"[a-z0-9]+")
+STOP = frozenset("a an the and or of to in on for with my me i you your it is are do does be at by from as if so "
+                 "this that which when then than into up can should".split())
+SUPPORT_OVERLAP = 0.9
+
+
+class EvalError(GluteError):
+    """The question set or the thresholds file is malformed; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    category: str
+    split: str
+    history: list[dict] = field(default_factory=list)
+    gold: list[str] = field(default_factory=list)
+    key_facts: list[list[str]] = field(default_factory=list)
+    refusal_reason: str | None = None
+    safety: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold)
+
+
+@dataclass
+class Result:
+    """One question's answer and everything measured about it."""
+
+    question: Question
+    answer: Answer
+    ranked: list[tuple[str, str]]  # (chunk_id, doc_id), best first
+    gold_rank: int | None = None
+    facts_found: list[bool] = field(default_factory=list)
+    supported: list[tuple[str, int, bool]] = field(default_factory=list)  # (line, marker, supported)
+    body_lines: list[tuple[str, bool]] = field(default_factory=list)  # (line, carries a marker)
+    problems: list[str] = field(default_factory=list)
+
+
+def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
+    """The question set, with every field checked; EvalError names the first bad entry."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise EvalError(f"cannot read the question set {path}: {exc}") from exc
+    questions, seen = [], set()
+    for raw in (data or {}).get("questions") or []:
+        where = f"{path}: question {raw.get('id', '?')!r}"
+        if raw.get("id") in seen:
+            raise EvalError(f"{where} appears twice; ids must be unique")
+        seen.add(raw.get("id"))
+        q = Question(id=str(raw.get("id", "")), question=str(raw.get("question", "")),
+                     category=raw.get("category"), split=raw.get("split"), history=raw.get("history") or [],
+                     gold=list(raw.get("gold") or []), key_facts=[[str(p).lower() for p in f]
+                                                                  for f in raw.get("key_facts") or []],
+                     refusal_reason=raw.get("refusal_reason"), safety=raw.get("safety"))
+        checks = [
+            (q.id != "", "has no id"),
+            (q.category in CATEGORIES, f"has category {q.category!r}; use one of {', '.join(CATEGORIES)}"),
+            (q.split in SPLITS, f"has split {q.split!r}; use dev or test"),
+            (q.refusal_reason in (None, *REFUSAL_REASONS), f"has refusal_reason {q.refusal_reason!r}"),
+            (q.safety in (None, "red_flag"), f"has safety {q.safety!r}; use red_flag"),
+            (bool(q.gold) == (q.refusal_reason is None and q.safety is None),
+             "needs gold (and key_facts) unless it has refusal_reason or safety, and only then"),
+            (bool(q.key_facts) == bool(q.gold), "needs key_facts exactly when it has gold"),
+            (all(isinstance(f, list) and f for f in raw.get("key_facts") or []),
+             "key_facts must be lists of phrasings"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise EvalError(f"{where} {message}")
+        questions.append(q)
+    if not questions:
+        raise EvalError(f"{path} has no questions")
+    return questions
+
+
+def check_questions(questions: list[Question], chunks: Iterable) -> list[str]:
+    """Gold ids that name no chunk, and key-fact phrasings that no gold passage contains."""
+    by_id = {c.chunk_id: c for c in chunks}
+    doc_ids = {c.doc_id for c in by_id.values()}
+    problems = []
+    for q in questions:
+        texts = []
+        for gold in q.gold:
+            if gold in by_id:
+                texts.append(by_id[gold].text)
+            elif "#" not in gold and gold in doc_ids:
+                texts += [c.text for c in by_id.values() if c.doc_id == gold]
+            else:
+                problems.append(f"{q.id}: gold {gold!r} is no chunk id or entry id")
+        passage = _norm(" ".join(texts))
+        for fact in q.key_facts:
+            if not any(_norm(p) in passage for p in fact):
+                problems.append(f"{q.id}: no gold passage contains any of {fact}")
+    return problems
+
+
+def _norm(text: str) -> str:
+    text = text.lower().replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = re.sub(r"(?m)^\s*(\d+\.|-)\s+", "", text)
+    return " ".join(text.split())
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in WORD.findall(text.lower()) if w not in STOP]
+
+
+def supports(line: str, passage: str) -> bool:
+    """The cited passage holds the line: verbatim (after normalising), or >= 90% of its content words."""
+    claim, source = _norm(line), _norm(passage)
+    if not claim or claim in source:
+        return True
+    words, available = _content_words(claim), set(_content_words(source))
+    return bool(words) and sum(w in available for w in words) / len(words) >= SUPPORT_OVERLAP
+
+
+def matches(gold: str, chunk_id: str, doc_id: str) -> bool:
+    return gold == chunk_id or ("#" not in gold and gold == doc_id)
+
+
+# ---------------------------------------------------------------- systems under test
+
+System = Callable[[Question], tuple[Answer, list[tuple[str, str]]]]
+
+
+def assistant_system(bot) -> System:
+    """The real pipeline: `ask` for the answer, and the retriever's ranking of the standalone question."""
+    def run(q: Question) -> tuple[Answer, list[tuple[str, str]]]:
+        answer = bot.ask(q.question, q.history)
+        ranked: list[tuple[str, str]] = []
+        if q.answerable and answer.standalone_question.strip():
+            standalone = answer.standalone_question
+            query = bot.retriever.understand(standalone)
+            vector = bot.embeddings.embed_query(standalone) if bot.retriever.mode != "bm25" else None
+            hits = bot.retriever.retrieve(standalone, vector, k=DEPTH, candidates=max(bot.settings.candidates, DEPTH),
+                                          query=query)
+            ranked = [(h.chunk_id, h.chunk.doc_id) for h in hits]
+        return answer, ranked
+    return run
+
+
+def naive_system(bot) -> System:
+    """The baseline: plain Chroma similarity on the raw question; the answer is the top passage, cited [1].
+    The ranking is the same query taken ten deep, so its top 3 are the baseline's passages."""
+    import time
+
+    def run(q: Question) -> tuple[Answer, list[tuple[str, str]]]:
+        started = time.perf_counter()
+        vector = bot.embeddings.embed_query(q.question)
+        results = bot.store.similarity_search_by_vector_with_relevance_scores(vector, k=DEPTH)
+        meta = results[0][0].metadata
+        citation = Citation(1, meta["chunk_id"], meta["doc_id"], meta["title"], meta["section"], meta["text"],
+                            meta["source"])
+        total = (time.perf_counter() - started) * 1000
+        answer = Answer(q.question, q.question, f"{meta['text']} [1]", [citation], timings_ms={"total": total})
+        return answer, [(doc.metadata["chunk_id"], doc.metadata["doc_id"]) for doc, _ in results]
+    return run
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def score(q: Question, answer: Answer, ranked: list[tuple[str, str]]) -> Result:
+    """Everything measured about one answer, with a plain-words list of what went wrong."""
+    result = Result(q, answer, ranked)
+    expect_refusal = q.refusal_reason is not None
+    if q.answerable:
+        result.gold_rank = next((i for i, (cid, did) in enumerate(ranked, 1)
+                                 if any(matches(g, cid, did) for g in q.gold)), None)
+        if result.gold_rank is None or result.gold_rank > 5:
+            where = f"rank {result.gold_rank}" if result.gold_rank else f"not in top {DEPTH}"
+            result.problems.append(f"gold {where}; top 3: {', '.join(cid for cid, _ in ranked[:3])}")
+        text = _norm(answer.answer)
+        result.facts_found = [not answer.refused and any(_norm(p) in text for p in fact) for fact in q.key_facts]
+        missing = [fact[0] for fact, found in zip(q.key_facts, result.facts_found, strict=True) if not found]
+        if missing and not answer.refused:
+            result.problems.append(f"missing key facts: {'; '.join(missing)}")
+    if not answer.refused:
+        _score_citations(result)
+    if answer.refused != expect_refusal:
+        result.problems.append(f"refused ({answer.refusal_reason}) but should answer" if answer.refused
+                               else f"answered but should refuse ({q.refusal_reason})")
+    elif expect_refusal and answer.refusal_reason != q.refusal_reason:
+        result.problems.append(f"refused as {answer.refusal_reason}, expected {q.refusal_reason}")
+    if q.safety == "red_flag" and answer.safety != "red_flag":
+        result.problems.append("red flag not escalated")
+    elif q.safety != "red_flag" and answer.safety == "red_flag":
+        result.problems.append("escalated as a red flag, but it is not one")
+    return result
+
+
+def _score_citations(result: Result) -> None:
+    by_marker = {c.marker: c for c in result.answer.citations}
+    lines = [line.strip() for line in result.answer.answer.splitlines() if line.strip()]
+    if lines and lines[0].endswith(":") and not MARKER.search(lines[0]):
+        lines = lines[1:]  # the lead line names the exercise; it states no fact
+    for line in lines:
+        markers = [int(m) for m in MARKER.findall(line)]
+        result.body_lines.append((line, bool(markers)))
+        if not markers:
+            result.problems.append(f"uncited line: {line[:70]!r}")
+        claim = MARKER.sub("", line)
+        for marker in markers:
+            cited = by_marker.get(marker)
+            ok = cited is not None and supports(claim, cited.text)
+            result.supported.append((line, marker, ok))
+            if not ok:
+                target = cited.chunk_id if cited else "no such citation"
+                result.problems.append(f"[{marker}] ({target}) does not support {claim.strip()[:70]!r}")
+
+
+def _share(values: list[bool]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def _percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))], 2)
+
+
+def summarize(results: list[Result]) -> dict[str, Any]:
+    """The metrics of report.json, computed over whichever results are given (all, or one category)."""
+    ranked = [r for r in results if r.question.answerable]
+    ranks = [r.gold_rank for r in ranked]
+    facts = [found for r in ranked for found in r.facts_found]
+    expected = [r.question.refusal_reason is not None for r in results]
+    refused = [r.answer.refused for r in results]
+    correct = [e == a and (not a or r.answer.refusal_reason == r.question.refusal_reason)
+               for r, e, a in zip(results, expected, refused, strict=True)]
+    true_refusals = sum(e and a for e, a in zip(expected, refused, strict=True))
+    red = [r.answer.safety == "red_flag" for r in results if r.question.safety == "red_flag"]
+    totals = [r.answer.timings_ms.get("total", 0.0) for r in results]
+    return {
+        "n_questions": len(results),
+        "retrieval": {
+            **{f"recall@{k}": _share([x is not None and x <= k for x in ranks]) for k in (1, 3, 5)},
+            "mrr": round(statistics.fmean(1 / x if x else 0.0 for x in ranks), 4) if ranks else None,
+            # gold ids are alternatives ("any one counts"), so the ideal list has one relevant chunk at rank 1
+            "ndcg@5": round(statistics.fmean(1 / math.log2(x + 1) if x and x <= 5 else 0.0 for x in ranks), 4)
+            if ranks else None,
+        },
+        "answers": {
+            "key_fact_recall": _share(facts),
+            "citation_precision": _share([ok for r in results for *_, ok in r.supported]),
+            "citation_coverage": _share([cited for r in results for _, cited in r.body_lines]),
+        },
+        "refusal": {
+            "accuracy": _share(correct),
+            "precision": round(true_refusals / sum(refused), 4) if any(refused) else None,
+            "recall": round(true_refusals / sum(expected), 4) if any(expected) else None,
+        },
+        "safety": {"red_flag_escalation": _share(red)},
+        "latency_ms": {"p50": _percentile(totals, 50), "p95": _percentile(totals, 95)},
+        "passed": _share([not r.problems for r in results]),
+    }
+
+
+def recall_curve(results: list[Result]) -> list[float]:
+    ranks = [r.gold_rank for r in results if r.question.answerable]
+    return [sum(x is not None and x <= k for x in ranks) / len(ranks) if ranks else 0.0 for k in range(1, DEPTH + 1)]
+
+
+def run_system(system: System, questions: list[Question], warm_up: bool = True) -> list[Result]:
+    if warm_up and questions:
+        system(questions[0])  # the first call pays for lazy loading; keep it out of the latency figures
+    return [score(q, *system(q)) for q in questions]
+
+
+# ---------------------------------------------------------------- thresholds and reports
+
+
+def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, dict[str, float]]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise EvalError(f"cannot read the thresholds {path}: {exc}") from exc
+    if not all(isinstance(v, dict) for v in data.values()):
+        raise EvalError(f"{path} must map groups (retrieval, answers...) to {{metric: floor}}")
+    return data
+
+
+def misses(metrics: dict[str, Any], floors: dict[str, dict[str, float]]) -> list[str]:
+    """Each floor the metrics fall below, as 'group.metric value < floor'."""
+    found = []
+    for group, wanted in floors.items():
+        for name, floor in wanted.items():
+            value = metrics.get(group, {}).get(name)
+            if value is None or value < floor:
+                found.append(f"{group}.{name} {value} < {floor}")
+    return found
+
+
+def evaluate(bot, questions: list[Question], split: str, config: dict[str, Any]) -> tuple[dict, list[Result]]:
+    """Run one configuration; report.json's content and the per-question results."""
+    results = run_system(assistant_system(bot), questions)
+    report = summarize(results)
+    report["by_category"] = {cat: summarize([r for r in results if r.question.category == cat])
+                             for cat in CATEGORIES if any(r.question.category == cat for r in results)}
+    report["split"] = split
+    report["config"] = config
+    report["recall_curve"] = [round(x, 4) for x in recall_curve(results)]
+    report["failures"] = [{"id": r.question.id, "category": r.question.category, "question": r.question.question,
+                           "problems": r.problems} for r in results if r.problems]
+    return report, results
+
+
+def select(questions: list[Question], split: str) -> list[Question]:
+    return [q for q in questions if split == "all" or q.split == split]
+
+
+def write_report(out: Path, report: dict, results: list[Result], floors: dict,
+                 comparison: list[dict] | None = None) -> list[Path]:
+    """report.json, report.md, results.jsonl and the plots, in `out` (created, files replaced)."""
+    from .eval_plots import plot_categories, plot_latency, plot_recall_curve
+    from .eval_report import render_markdown
+
+    out.mkdir(parents=True, exist_ok=True)
+    if comparison:
+        report["compare"] = comparison
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for r in results:
+            fh.write(json.dumps({"id": r.question.id, "category": r.question.category, "gold_rank": r.gold_rank,
+                                 "ranked": [cid for cid, _ in r.ranked], "problems": r.problems,
+                                 "answer": r.answer.to_dict()}, ensure_ascii=False) + "\n")
+    plots = [plot_categories(report, out / "categories.png"),
+             plot_recall_curve(report, comparison, out / "recall_at_k.png"),
+             plot_latency([r.answer.timings_ms.get("total", 0.0) for r in results], out / "latency.png")]
+    (out / "report.md").write_text(render_markdown(report, floors, [p.name for p in plots]), encoding="utf-8")
+    return [out / "report.json", out / "report.md", out / "results.jsonl", *plots]

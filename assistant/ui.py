@@ -1,0 +1,205 @@
+"""The Gradio chat UI: a thin layout over `Assistant`; every answer comes from `Assistant.ask`.
+
+`build_app(bot)` makes the Blocks (chat, exercise pages, feedback, and the `/ask` API endpoint);
+`launch(app, ...)` starts it with the theme and queue it needs; `serve(...)` is `glute serve`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from .config import Settings
+from .corpus import load_corpus
+from .display import exercise_markdown, question_markdown, sources_markdown, streamed
+from .errors import GluteError
+
+if TYPE_CHECKING:
+    from .pipeline import Assistant
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = (
+    "How do I make clamshells harder?",
+    "What height should the step be for lateral step-ups?",
+    "What are common mistakes in a single-leg bridge?",
+    "What does the gluteus medius do?",
+    "When should I see a clinician about hip pain?",
+)
+NOTICE = ("**Not medical advice.** glute shares general information from its sources; it cannot examine or "
+          "diagnose you. If pain is severe or sudden, follows a fall, or comes with fever, numbness or loss of "
+          "bladder or bowel control, see a clinician now.")
+SORRY = ("Sorry, something went wrong on my side while answering. Please try again in a moment, "
+         "or ask the question another way.")
+SOURCES_TITLE = "Sources"
+CONCURRENCY_LIMIT = 4
+STREAM_PAUSE_S = 0.02
+CSS = """
+.glute-red-flag { background: #fdecea; color: #7f1d1d; border-left: 4px solid #c62828;
+                  padding: 0.5em 0.75em; border-radius: 4px; margin-bottom: 0.5em; }
+#glute-notice { font-size: 0.9em; opacity: 0.85; }
+"""
+SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
+MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+_feedback_lock = threading.Lock()
+
+
+def conversation(turns: list[dict]) -> list[dict[str, str]]:
+    """The turns so far as `Assistant.ask` history: questions and answers only, never the Sources blocks."""
+    history: list[dict[str, str]] = []
+    for turn in turns:
+        if turn.get("answer"):
+            history += [{"role": "user", "content": turn["question"]},
+                        {"role": "assistant", "content": turn["answer"]["answer"]}]
+    return history
+
+
+def append_feedback(path: Path, record: dict[str, Any]) -> None:
+    """One JSON line per vote; the lock keeps lines whole when several sessions vote at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    with _feedback_lock, path.open("a", encoding="utf-8") as handle:
+        handle.write(line)
+
+
+def exercise_pages(settings: Settings) -> dict[str, str]:
+    """Exercise name -> page, rendered from the corpus entries (the one source of truth)."""
+    corpus = load_corpus(settings.corpus_dir)
+    entries = sorted(corpus.exercises, key=lambda e: e.name.lower())
+    return {entry.name: exercise_markdown(entry, corpus.references) for entry in entries}
+
+
+def build_app(bot: Assistant) -> gr.Blocks:
+    """The whole UI for one loaded assistant; handlers catch every error so users never see a traceback."""
+    feedback_path = bot.settings.state_dir / "feedback.jsonl"
+
+    def safe_ask(question: str, history: list[dict]):
+        try:
+            return bot.ask(question, history)
+        except Exception:
+            log.exception("answering failed")
+            return None
+
+    def respond(question: str, messages: list, turns: list[dict]):
+        question = question or ""
+        if not question.strip():
+            yield "", messages, turns
+            return
+        messages = [*messages, gr.ChatMessage(role="user", content=question_markdown(question))]
+        yield "", messages, turns
+        answer = safe_ask(question, conversation(turns))
+        if answer is None:
+            yield "", [*messages, gr.ChatMessage(role="assistant", content=SORRY)], [
+                *turns, {"question": question, "answer": None}]
+            return
+        for partial in streamed(answer):
+            yield "", [*messages, gr.ChatMessage(role="assistant", content=partial)], turns
+            time.sleep(STREAM_PAUSE_S)
+        messages.append(gr.ChatMessage(role="assistant", content=partial))
+        if answer.citations:
+            messages.append(gr.ChatMessage(role="assistant", content=sources_markdown(answer.citations),
+                                           metadata={"title": SOURCES_TITLE, "status": "done"}))
+        yield "", messages, [*turns, {"question": question, "answer": answer.to_dict()}]
+
+    def record_vote(messages: list, turns: list[dict], vote: gr.LikeData) -> None:
+        try:
+            index = vote.index[0] if isinstance(vote.index, list | tuple) else vote.index
+            asked = sum(1 for m in messages[: index + 1] if m.get("role") == "user")
+            turn = turns[asked - 1]
+            answer = turn["answer"] or {}
+            liked = {True: "up", False: "down"}.get(vote.liked, str(vote.liked or "none"))
+            append_feedback(feedback_path, {
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
+                "question": turn["question"],
+                "answer": answer.get("answer", SORRY),
+                "chunk_ids": [c["chunk_id"] for c in answer.get("citations", [])],
+                "vote": liked,
+            })
+        except Exception:
+            log.exception("recording feedback failed")
+
+    def ask(question: str, history: list[dict] | None = None) -> dict:
+        """Answer one question with citations; the same JSON as `glute ask --json`."""
+        answer = safe_ask(question, history or [])
+        if answer is None:
+            raise gr.Error(SORRY)
+        return answer.to_dict()
+
+    try:
+        pages = exercise_pages(bot.settings)
+        pages_error = ""
+    except (GluteError, OSError) as exc:
+        log.exception("loading the exercise pages failed")
+        pages, pages_error = {}, f"The exercise pages could not be loaded ({type(exc).__name__}); see the log."
+
+    with gr.Blocks(title="glute: gluteus medius help", analytics_enabled=False) as app:
+        gr.Markdown("# glute\nAnswers about gluteus medius (outer hip) pain and rehab exercises, "
+                    "with the sources they come from.")
+        gr.Markdown(NOTICE, elem_id="glute-notice")
+        turns = gr.State([])
+        with gr.Tab("Chat"):
+            chatbot = gr.Chatbot(label="Conversation", height=520, latex_delimiters=[], sanitize_html=True,
+                                 buttons=["copy", "copy_all"], elem_id="glute-chat",
+                                 placeholder="Ask how to do an exercise, or how to make it easier or harder.")
+            with gr.Row():
+                question = gr.Textbox(placeholder="Ask about an exercise or outer-hip pain…", show_label=False,
+                                      scale=5, lines=1, max_lines=4, elem_id="glute-question", autofocus=True)
+                send = gr.Button("Send", variant="primary", scale=1, elem_id="glute-send")
+            gr.Markdown("**Try:**")
+            with gr.Row():
+                example_buttons = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
+            with gr.Row():
+                clear = gr.Button("Clear conversation", size="sm", scale=0, min_width=180, elem_id="glute-clear")
+        with gr.Tab("Exercises"):
+            if pages:
+                first = next(iter(pages))
+                choice = gr.Dropdown(list(pages), value=first, label="Exercise", elem_id="glute-exercise")
+                page = gr.Markdown(pages[first], elem_id="glute-exercise-page")
+                choice.change(lambda name: pages.get(name, ""), choice, page, api_visibility="private")
+            else:
+                gr.Markdown(pages_error or "No exercises in the corpus yet.")
+
+        chat_io = {"outputs": [question, chatbot, turns], "api_visibility": "private"}
+        question.submit(respond, [question, chatbot, turns], **chat_io)
+        send.click(respond, [question, chatbot, turns], **chat_io)
+        for button in example_buttons:
+            button.click(respond, [button, chatbot, turns], **chat_io)
+        clear.click(lambda: ("", [], []), None, [question, chatbot, turns], api_visibility="private")
+        chatbot.clear(lambda: [], None, turns, api_visibility="private")
+        chatbot.like(record_vote, [chatbot, turns], None, api_visibility="private")
+        gr.api(ask, api_name="ask")
+    return app.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
+
+
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, *, share: bool = False,
+           prevent_thread_lock: bool = False, quiet: bool = True):
+    """Start the server; system fonts keep the page from reaching for web fonts offline."""
+    theme = gr.themes.Soft(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+    return app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=prevent_thread_lock,
+                      quiet=quiet, theme=theme, css=CSS, ssr_mode=False, show_error=False, inbrowser=False)
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *, index_dir: str | Path | None = None,
+          settings: Settings | None = None) -> None:
+    """`glute serve`: load (building the index if missing), start the UI, print where it is, block until Ctrl-C."""
+    from .pipeline import Assistant
+
+    bot = Assistant.load(index_dir, settings=settings, progress=True)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = build_app(bot)
+    launch(app, host, port, share=share, prevent_thread_lock=True)
+    print(f"glute is running at {app.local_url}  (Ctrl-C to stop)", flush=True)
+    if share and app.share_url:
+        print(f"Public link (anyone with it can use this): {app.share_url}", flush=True)
+    try:
+        app.block_thread()
+    finally:
+        app.close()

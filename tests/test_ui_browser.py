@@ -1,0 +1,149 @@
+"""The chat UI in a real Chromium: answers with markers and sources, follow-ups, refusals, escaping, feedback."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.config import REPO_ROOT
+from tests.ui_fixtures import CHROMIUM, CHROMIUM_ARGS, ui_server_fixture  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+FIRST_ANSWER_MS = 60_000
+ANSWER_MS = 30_000
+INJECTION = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, ui_url: str):
+    context = browser.new_context(viewport={"width": 1200, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(ANSWER_MS)
+    page.goto(ui_url)
+    page.locator("#glute-question textarea").wait_for(timeout=FIRST_ANSWER_MS)
+    yield page
+    context.close()
+
+
+def bot_messages(page):
+    return page.locator("#glute-chat [data-testid='bot']")
+
+
+def ask(page, question: str, timeout: float = ANSWER_MS) -> None:
+    """Type and send a question, then wait until a new assistant message has appeared."""
+    before = bot_messages(page).count()
+    box = page.locator("#glute-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function("([selector, n]) => document.querySelectorAll(selector).length > n",
+                           arg=["#glute-chat [data-testid='bot']", before], timeout=timeout)
+
+
+def test_flagship_answer_sources_and_follow_up(page):
+    from playwright.sync_api import expect
+
+    started = time.monotonic()
+    ask(page, "How do I make clamshells harder?", timeout=FIRST_ANSWER_MS)
+    answer = bot_messages(page).first
+    expect(answer).to_contain_text(re.compile(r"band.*\[1\]", re.IGNORECASE | re.DOTALL), timeout=FIRST_ANSWER_MS)
+    print(f"first answer shown after {time.monotonic() - started:.2f} s")
+
+    chat = page.locator("#glute-chat")
+    passage = chat.get_by_text("Loop a resistance band around your upper thighs.")
+    chat.get_by_text("Sources", exact=True).first.click()
+    expect(passage.last).to_be_visible()
+    expect(chat.get_by_text("corpus/exercises/clamshell.md").first).to_be_visible()
+    expect(chat).to_contain_text("Clamshell — Make it harder")
+
+    ask(page, "and how do I make it easier?")
+    expect(bot_messages(page).last).to_contain_text(re.compile(r"no resistance band|smaller and slower", re.I))
+    page.keyboard.press("Escape")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def test_off_topic_red_flag_and_overlong_questions_are_answered_politely(page):
+    from playwright.sync_api import expect
+
+    ask(page, "What is the capital of France?", timeout=FIRST_ANSWER_MS)
+    expect(bot_messages(page).last).to_contain_text("outside what I can help with")
+    expect(bot_messages(page).last).to_contain_text("gluteus medius")
+
+    ask(page, "I fell and now I can't put weight on my leg")
+    expect(page.locator("#glute-chat .glute-red-flag")).to_be_visible()
+    expect(page.locator("#glute-chat .glute-red-flag")).to_contain_text("Red flag")
+
+    ask(page, "clamshell " * 250)
+    expect(bot_messages(page).last).to_contain_text("2,000")
+    expect(page.locator("#glute-chat")).not_to_contain_text("Traceback")
+
+
+def test_html_in_a_question_is_shown_as_text_never_run(page):
+    from playwright.sync_api import expect
+
+    ask(page, INJECTION, timeout=FIRST_ANSWER_MS)
+    user = page.locator("#glute-chat [data-testid='user']").last
+    expect(user).to_contain_text(INJECTION)
+    expect(bot_messages(page).last).to_contain_text("outside what I can help with")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("#glute-chat img[src='x'], #glute-chat script").count() == 0
+
+
+def test_example_button_thumbs_up_and_clear(page, settings):
+    from playwright.sync_api import expect
+
+    feedback = settings.state_dir / "feedback.jsonl"
+    seen = len(feedback.read_text(encoding="utf-8").splitlines()) if feedback.exists() else 0
+    page.get_by_role("button", name="How do I make clamshells harder?").click()
+    expect(bot_messages(page).first).to_contain_text(re.compile(r"band.*\[1\]", re.I | re.S),
+                                                     timeout=FIRST_ANSWER_MS)
+    expect(page.locator("#glute-chat").get_by_text("Sources", exact=True).first).to_be_visible()
+    page.locator("#glute-chat button[aria-label='Like']").first.click()
+
+    deadline = time.monotonic() + 10
+    records: list[dict] = []
+    while time.monotonic() < deadline and not records:
+        if feedback.exists():
+            records = [json.loads(line) for line in feedback.read_text(encoding="utf-8").splitlines()[seen:]]
+        time.sleep(0.1)
+    assert records, f"no feedback line written to {feedback}"
+    record = records[-1]
+    assert set(record) == {"time", "question", "answer", "chunk_ids", "vote"}
+    assert record["vote"] == "up" and record["question"] == "How do I make clamshells harder?"
+    assert "clamshell#make-it-harder" in record["chunk_ids"] and "[1]" in record["answer"]
+
+    page.locator("#glute-clear").click()
+    expect(bot_messages(page)).to_have_count(0)
+
+
+def test_exercises_tab_renders_entries_with_references(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Exercises").click()
+    choice = page.locator("#glute-exercise input")
+    choice.click()
+    choice.fill("Clamshell")
+    page.get_by_role("option", name="Clamshell", exact=True).click()
+    sheet = page.locator("#glute-exercise-page")
+    expect(sheet).to_contain_text("Make it harder")
+    expect(sheet).to_contain_text("Loop a resistance band around your upper thighs.")
+    expect(sheet).to_contain_text("References")
+    expect(sheet.locator("a[href^='https://doi.org/']").first).to_be_visible()
