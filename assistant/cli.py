@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -75,8 +76,12 @@ class GluteGroup(click.Group):
 
 @click.group(cls=GluteGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="glute")
-def main() -> None:
+@click.option("--chroma-url", metavar="URL", help="Use a Chroma server (e.g. http://127.0.0.1:8000) instead of "
+              "the local index directory; the same as GLUTE_CHROMA_URL.")
+def main(chroma_url: str | None) -> None:
     """glute: cited answers about gluteus medius pain and its rehabilitation exercises."""
+    if chroma_url:
+        os.environ["GLUTE_CHROMA_URL"] = chroma_url  # read by Settings in whichever command runs
 
 
 @main.command()
@@ -171,6 +176,54 @@ def serve(host: str, port: int, share: bool, index_dir: str | None) -> None:
         run_server(host, port, share=share, settings=_settings(index_dir))
     except OSError as exc:
         _fail(f"cannot start the UI on {host}:{port} ({exc}); try another --port.")
+
+
+@main.command("eval")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="dev", show_default=True,
+              help="Which questions to run; test is held out for final numbers.")
+@click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
+@click.option("--no-linking", is_flag=True, help="Turn off exercise-name linking.")
+@click.option("--compare", is_flag=True, help="Also run dense, BM25, hybrid, hybrid without linking and a naive "
+                                               "baseline, side by side.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Report folder (default eval/reports/latest).")
+@click.option("--questions", "questions_file", type=click.Path(dir_okay=False), help="Question set (YAML).")
+@click.option("--thresholds", "thresholds_file", type=click.Path(dir_okay=False), help="Floors (YAML).")
+@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
+def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, out_dir: str | None,
+                 questions_file: str | None, thresholds_file: str | None, index_dir: str | None) -> None:
+    """Run the eval question set, write a report, and exit 1 when a floor in eval/thresholds.yaml is missed."""
+    from . import evaluate as ev
+    from .eval_report import summary_rows, write_report
+    from .pipeline import Assistant
+
+    questions = ev.select(ev.load_questions(Path(questions_file) if questions_file else ev.QUESTIONS_PATH), split)
+    floors = ev.load_thresholds(Path(thresholds_file) if thresholds_file else ev.THRESHOLDS_PATH)
+    if not questions:
+        _fail(f"no questions in the {split} split")
+    bot = Assistant.load(settings=_settings(index_dir), progress=True, retriever=retriever, linking=not no_linking)
+    for problem in ev.check_questions(questions, bot.chunks):
+        click.secho(f"warning: {problem}", fg="yellow", err=True)
+    config = {"retriever": retriever, "linking": not no_linking, "mode": "extractive", "top_k": bot.settings.top_k}
+    report, results = ev.evaluate(bot, questions, split, config)
+    comparison = ev.compare(bot.settings, questions) if compare else None
+    out = Path(out_dir) if out_dir else ev.REPORT_DIR
+    write_report(out, report, results, floors, comparison)
+    width = max(len(r[0]) for r in summary_rows(report, floors))
+    click.echo(f"{report['n_questions']} questions ({split} split), {len(report['failures'])} with problems")
+    for metric, value, floor, status in summary_rows(report, floors):
+        line = f"  {metric:<{width}}  {value:>8}  {('floor ' + floor) if floor else '':<12} {status}"
+        click.secho(line, fg="red" if status == "MISSED" else None)
+    if comparison:
+        click.echo("\n  " + f"{'configuration':<20} {'recall@5':>8} {'mrr':>6} {'facts':>6} {'refusal':>8}")
+        for row in comparison:
+            click.echo(f"  {row['name']:<20} " + " ".join(
+                f"{ev_fmt:>{w}}" for ev_fmt, w in zip(
+                    [f"{row[k]:.3f}" if row[k] is not None else "n/a"
+                     for k in ("recall@5", "mrr", "key_fact_recall", "refusal_accuracy")], (8, 6, 6, 8), strict=True)))
+    click.echo(f"Report: {out / 'report.md'}")
+    missed = ev.misses(report, floors)
+    if missed:
+        _fail("below the floor: " + ", ".join(missed))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 from .chunking import Chunk, chunk_corpus
 from .config import COLLECTION_NAME, EMBEDDING_DIM, EMBEDDING_MODEL_NAME, Settings
@@ -67,7 +68,7 @@ def chroma_client(path: Path):
     return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
 
 
-def _vectorstore(client, create: bool) -> Chroma:
+def _vectorstore(client, create: bool, name: str = COLLECTION_NAME) -> Chroma:
     """The LangChain view of our collection; Chroma's own (downloading) embedding function is never set."""
     from langchain_chroma import Chroma
 
@@ -75,7 +76,7 @@ def _vectorstore(client, create: bool) -> Chroma:
 
     return Chroma(
         client=client,
-        collection_name=COLLECTION_NAME,
+        collection_name=name,
         embedding_function=LazyEmbeddings(),
         collection_metadata=dict(FINGERPRINT) if create else None,
         collection_configuration={"hnsw": {"space": "cosine"}} if create else None,
@@ -100,6 +101,8 @@ class LocalIndex:
 
     def __init__(self, root: Path):
         self.root = root
+        self.where = str(root)
+        self.lock_path = root / ".ingest.lock"
 
     @property
     def current(self) -> Path | None:
@@ -127,18 +130,16 @@ class LocalIndex:
         check_fingerprint(collection.metadata, str(self.root))
         return _vectorstore(client, create=False)
 
-    def new_generation(self) -> Path:
-        gen = self.root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    def create(self) -> tuple[Path, Chroma]:
+        """A new, empty generation to fill; it answers nothing until published."""
+        gen = self.root / f"gen-{_stamp()}"
         gen.mkdir(parents=True)
-        return gen
+        return gen, _vectorstore(chroma_client(gen), create=True)
 
     def publish(self, gen: Path) -> None:
         """Mark a generation complete, then atomically make it the current one."""
         (gen / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S"), encoding="utf-8")
-        pause = float(os.environ.get("GLUTE_TEST_PAUSE_BEFORE_PUBLISH") or 0)
-        if pause:  # fault injection: lets the crash tests kill a rebuild exactly at the switch-over
-            print("publishing", flush=True)
-            time.sleep(pause)
+        _pause_for_crash_tests()
         tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
         tmp.write_text(gen.name, encoding="utf-8")
         with open(tmp, "rb") as handle:
@@ -154,6 +155,85 @@ class LocalIndex:
         stale = [g for g in self.root.glob("gen-*") if not (g / COMPLETE).exists()] + finished[:-1]
         for gen in stale:
             shutil.rmtree(gen, ignore_errors=True)
+
+
+class ServerIndex:
+    """Generations as collections on a Chroma server, shared by several processes; a small pointer collection's
+    metadata names the current one, so switching over is one metadata update."""
+
+    POINTER = "glute_current"
+    PREFIX = f"{COLLECTION_NAME}_"
+
+    def __init__(self, url: str, state_dir: Path):
+        import chromadb
+
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        if not parsed.hostname:
+            raise IndexMissing(f"GLUTE_CHROMA_URL {url!r} is not a URL like http://127.0.0.1:8000.")
+        self.where = url
+        self.lock_path = state_dir / ".ingest-server.lock"
+        try:
+            self.client = chromadb.HttpClient(
+                host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https", settings=chromadb.Settings(anonymized_telemetry=False))
+            self.client.heartbeat()
+        except Exception as exc:
+            raise IndexMissing(f"Cannot reach the Chroma server at {url} ({type(exc).__name__}). Start it with "
+                               "`chroma run --path DIR --host HOST --port PORT`, or unset GLUTE_CHROMA_URL.") from exc
+
+    def _pointer(self):
+        return self.client.get_or_create_collection(self.POINTER, embedding_function=None)
+
+    @property
+    def current(self) -> str | None:
+        return (self._pointer().metadata or {}).get("current") or None
+
+    def exists(self) -> bool:
+        return self.current is not None
+
+    def open(self) -> Chroma:
+        name = self.current
+        if name is None:
+            raise IndexMissing(f"No index on the Chroma server at {self.where}. Run `glute ingest`.")
+        try:
+            collection = self.client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            raise IndexMissing(f"The index on {self.where} is damaged ({name} is missing). {REBUILD_HINT}") from exc
+        check_fingerprint(collection.metadata, self.where)
+        return _vectorstore(self.client, create=False, name=name)
+
+    def create(self) -> tuple[str, Chroma]:
+        name = f"{self.PREFIX}{_stamp()}"
+        return name, _vectorstore(self.client, create=True, name=name)
+
+    def publish(self, name: str) -> None:
+        previous = self.current
+        _pause_for_crash_tests()
+        self._pointer().modify(metadata={"current": name, "previous": previous or ""})
+        keep = {name, previous}
+        for collection in self.client.list_collections():
+            collection_name = getattr(collection, "name", collection)
+            if collection_name.startswith(self.PREFIX) and collection_name not in keep:
+                self.client.delete_collection(collection_name)
+
+
+def open_backend(settings: Settings) -> LocalIndex | ServerIndex:
+    """The configured store: a Chroma server when GLUTE_CHROMA_URL is set, else the local directory."""
+    if settings.chroma_url:
+        return ServerIndex(settings.chroma_url, settings.state_dir)
+    return LocalIndex(settings.index_dir)
+
+
+def _stamp() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+
+
+def _pause_for_crash_tests() -> None:
+    """Fault injection: lets the crash tests kill a rebuild exactly at the switch-over."""
+    pause = float(os.environ.get("GLUTE_TEST_PAUSE_BEFORE_PUBLISH") or 0)
+    if pause:
+        print("publishing", flush=True)
+        time.sleep(pause)
 
 
 def _batches(items: list, size: int) -> Iterable[list]:
@@ -204,20 +284,19 @@ def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> 
 
     started = time.perf_counter()
     chunks = load_checked_chunks(settings)
-    index = LocalIndex(settings.index_dir)
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(settings.index_dir / ".ingest.lock"))
+    index = open_backend(settings)
+    index.lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index.lock_path))
     try:
         lock.acquire(timeout=settings.lock_timeout_s)
     except Timeout as exc:
-        raise IndexBusy(f"Another `glute ingest` is running on {settings.index_dir} (waited "
+        raise IndexBusy(f"Another `glute ingest` is running on {index.where} (waited "
                         f"{settings.lock_timeout_s:.0f} s). Let it finish, then try again.") from exc
     try:
-        report = IngestReport(location=str(settings.index_dir))
+        report = IngestReport(location=index.where)
         if rebuild or not index.exists():
             report.rebuilt = True
-            gen = index.new_generation()
-            store = _vectorstore(chroma_client(gen), create=True)
+            gen, store = index.create()
             old: dict[str, dict] = {}
             if index.exists():
                 try:
@@ -252,4 +331,4 @@ def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> 
 
 
 def open_index(settings: Settings) -> Chroma:
-    return LocalIndex(settings.index_dir).open()
+    return open_backend(settings).open()

@@ -18,7 +18,7 @@ SHORT_NAME = 5  # names this short must match a whole word exactly
 
 def normalize(text: str) -> str:
     """Lower-case words and numbers only; apostrophes vanish so "don't" stays one word."""
-    return " ".join(re.findall(r"[a-z0-9]+", re.sub(r"['’]", "", text.lower())))
+    return " ".join(re.findall(r"[a-z0-9]+", re.sub(r"['\u2019]", "", text.lower())))
 
 
 @dataclass(frozen=True)

@@ -63,14 +63,14 @@ class Assistant:
              linking: bool = True) -> Assistant:
         """Open the index (building it first when there is none) and prepare everything a question needs."""
         from .embeddings import load_embeddings
-        from .index import LocalIndex, ingest
+        from .index import ingest, open_backend
 
         settings = settings or Settings()
         if index_dir is not None:
             settings = settings.with_overrides(index_dir=Path(index_dir).expanduser().resolve())
-        if build_if_missing and not LocalIndex(settings.index_dir).exists():
+        if build_if_missing and not open_backend(settings).exists():
             ingest(settings, progress=progress)
-        store = LocalIndex(settings.index_dir).open()
+        store = open_backend(settings).open()
         chunks = sorted((Chunk.from_metadata(m) for m in store.get(include=["metadatas"])["metadatas"]),
                         key=lambda c: c.chunk_id)
         embeddings = load_embeddings()
