@@ -21,6 +21,7 @@ LEADS = {
     AT_A_GLANCE: "The {name} at a glance:",
 }
 WHOLE_SECTION_INTENTS = frozenset({"harder", "easier", "howto", "mistakes", "tips", "cautions"})
+MARKER = re.compile(r"\[\d+\]")
 WORD = re.compile(r"[a-z0-9]+")
 STOP = frozenset((
     "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "my", "me", "i", "you", "your",
@@ -48,7 +49,10 @@ def _lead(chunk: Chunk, query: Query) -> str:
 
 
 def _lines(chunk: Chunk) -> list[str]:
-    return [re.sub(r"^(\d+\.|-)\s+", "", line).strip() for line in chunk.text.splitlines() if line.strip()]
+    """The statements of a passage, without list markers; any that could pass for a citation marker are never
+    quoted (the validator rejects them, this guards indexes written by other means)."""
+    lines = (re.sub(r"^(\d+\.|-)\s+", "", line).strip() for line in chunk.text.splitlines())
+    return [line for line in lines if line and not MARKER.search(line)]
 
 
 def _best_lines(chunk: Chunk, question: str, limit: int) -> list[str]:

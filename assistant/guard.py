@@ -107,13 +107,14 @@ def in_domain(question: str) -> bool:
 
 def judge_evidence(question: str, linked: bool, targeted: bool, unknown: list[str],
                    best_similarity: float | None) -> RefusalReason | None:
-    """After retrieval: off_topic when nothing ties the question to the domain; no_evidence when the question
-    is about something the corpus never mentions, or its best passage is too weak to answer from."""
+    """After retrieval: off_topic when nothing in the question belongs to the domain (decided by fixed patterns,
+    so no corpus text can widen the scope); no_evidence when it asks about something the corpus never mentions,
+    or its best passage is too weak to answer from."""
     similarity = best_similarity if best_similarity is not None else 0.0
     if linked:
         return "no_evidence" if unknown and not targeted else None
     if not in_domain(question):
-        return "off_topic" if unknown or similarity < NO_EVIDENCE_SIMILARITY else None
+        return "off_topic"
     if unknown or similarity < NO_EVIDENCE_SIMILARITY:
         return "no_evidence"
     return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
 from .corpus import ARTICLE_KEY, ARTICLE_RANGE, ENTRY_ID, EXERCISE_SECTIONS, PHOTO_CREDIT, Corpus, Entry
 from .linking import normalize
+
+CITATION_MARKER = re.compile(r"\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ def _check_sources(corpus: Corpus, entry: Entry, file: str) -> list[Problem]:
             field = f"section '{section.title}'"
             if not line.sources:
                 problems.append(Problem(file, field, f"line without a source tag: {line.text[:60]!r}"))
+            if CITATION_MARKER.search(line.text):
+                problems.append(Problem(file, field, f"text looks like a citation marker: {line.text[:60]!r}"))
             for tag in line.sources:
                 numbers = _article_lines_of(tag)
                 if numbers is not None:

@@ -70,6 +70,8 @@ def _edit(path: Path, old: str, new: str) -> None:
      "line without a source tag"),
     (lambda r: _edit(_entry(r), "## Tips\n", "## Tips\n- Go slow. {madeup2024}\n"), "section 'Tips'",
      "unknown source tag"),
+    (lambda r: _edit(_entry(r), "## Tips\n", "## Tips\n- Go slow [3]. {article:36}\n"), "section 'Tips'",
+     "looks like a citation marker"),
 ])
 def test_validator_names_file_and_field(small_corpus: Path, fault, field: str, message: str):
     fault(small_corpus)
