@@ -180,11 +180,11 @@ def serve(host: str, port: int, share: bool, index_dir: str | None) -> None:
 
 @main.command("eval")
 @click.option("--split", type=click.Choice(["dev", "test", "all"]), default="dev", show_default=True,
-              help="Which questions to run; test is held out for final numbers.")
+              help="Which questions to run (test is held out for final numbers).")
 @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
 @click.option("--no-linking", is_flag=True, help="Turn off exercise-name linking.")
-@click.option("--compare", is_flag=True, help="Also run dense, BM25, hybrid, hybrid without linking and a naive "
-                                               "baseline, side by side.")
+@click.option("--compare", is_flag=True,
+              help="Also run dense, BM25, hybrid, hybrid without linking and a naive baseline, side by side.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Report folder (default eval/reports/latest).")
 @click.option("--questions", "questions_file", type=click.Path(dir_okay=False), help="Question set (YAML).")
 @click.option("--thresholds", "thresholds_file", type=click.Path(dir_okay=False), help="Floors (YAML).")
@@ -193,7 +193,7 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
                  questions_file: str | None, thresholds_file: str | None, index_dir: str | None) -> None:
     """Run the eval question set, write a report, and exit 1 when a floor in eval/thresholds.yaml is missed."""
     from . import evaluate as ev
-    from .eval_report import summary_rows, write_report
+    from .eval_report import compare_rows, summary_rows, text_table, write_report
     from .pipeline import Assistant
 
     questions = ev.select(ev.load_questions(Path(questions_file) if questions_file else ev.QUESTIONS_PATH), split)
@@ -203,24 +203,17 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
     bot = Assistant.load(settings=_settings(index_dir), progress=True, retriever=retriever, linking=not no_linking)
     for problem in ev.check_questions(questions, bot.chunks):
         click.secho(f"warning: {problem}", fg="yellow", err=True)
-    config = {"retriever": retriever, "linking": not no_linking, "mode": "extractive", "top_k": bot.settings.top_k}
-    report, results = ev.evaluate(bot, questions, split, config)
-    comparison = ev.compare(bot.settings, questions) if compare else None
+    report, results = ev.evaluate(bot, questions, split)
+    comparison = ev.compare(bot.settings, questions, {report["config"]["name"]: results}) if compare else None
     out = Path(out_dir) if out_dir else ev.REPORT_DIR
     write_report(out, report, results, floors, comparison)
-    width = max(len(r[0]) for r in summary_rows(report, floors))
-    click.echo(f"{report['n_questions']} questions ({split} split), {len(report['failures'])} with problems")
-    for metric, value, floor, status in summary_rows(report, floors):
-        line = f"  {metric:<{width}}  {value:>8}  {('floor ' + floor) if floor else '':<12} {status}"
-        click.secho(line, fg="red" if status == "MISSED" else None)
+    click.echo(f"{report['n_questions']} questions ({split} split, {report['config']['name']}): "
+               f"{len(report['failures'])} with problems\n")
+    click.echo(text_table(["metric", "value", "floor", ""], summary_rows(report, floors)))
     if comparison:
-        click.echo("\n  " + f"{'configuration':<20} {'recall@5':>8} {'mrr':>6} {'facts':>6} {'refusal':>8}")
-        for row in comparison:
-            click.echo(f"  {row['name']:<20} " + " ".join(
-                f"{ev_fmt:>{w}}" for ev_fmt, w in zip(
-                    [f"{row[k]:.3f}" if row[k] is not None else "n/a"
-                     for k in ("recall@5", "mrr", "key_fact_recall", "refusal_accuracy")], (8, 6, 6, 8), strict=True)))
-    click.echo(f"Report: {out / 'report.md'}")
+        click.echo("\n" + text_table(["configuration", "recall@5", "mrr", "key facts", "refusal acc", "p50 ms"],
+                                     compare_rows(comparison)))
+    click.echo(f"\nReport: {out / 'report.md'}")
     missed = ev.misses(report, floors)
     if missed:
         _fail("below the floor: " + ", ".join(missed))

@@ -7,7 +7,6 @@ ALCE), the guard on refusals and red-flag escalation, and speed on `Answer.timin
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import statistics
@@ -81,6 +80,8 @@ def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
         raise EvalError(f"cannot read the question set {path}: {exc}") from exc
     questions, seen = [], set()
     for raw in (data or {}).get("questions") or []:
+        if not isinstance(raw, dict):
+            raise EvalError(f"{path}: every question must be a mapping with id, question, category...")
         where = f"{path}: question {raw.get('id', '?')!r}"
         if raw.get("id") in seen:
             raise EvalError(f"{where} appears twice; ids must be unique")
@@ -101,6 +102,8 @@ def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
             (bool(q.key_facts) == bool(q.gold), "needs key_facts exactly when it has gold"),
             (all(isinstance(f, list) and f for f in raw.get("key_facts") or []),
              "key_facts must be lists of phrasings"),
+            (all(isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+                 for t in q.history), "history must be a list of {role: user|assistant, content: text}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -229,8 +232,8 @@ def score(q: Question, answer: Answer, ranked: list[tuple[str, str]]) -> Result:
 def _score_citations(result: Result) -> None:
     by_marker = {c.marker: c for c in result.answer.citations}
     lines = [line.strip() for line in result.answer.answer.splitlines() if line.strip()]
-    if lines and lines[0].endswith(":") and not MARKER.search(lines[0]):
-        lines = lines[1:]  # the lead line names the exercise; it states no fact
+    if lines and not MARKER.search(lines[0]) and (lines[0].endswith(":") or result.answer.safety == "red_flag"):
+        lines = lines[1:]  # the lead names the exercise, or is the advice to seek care DESIGN.md puts first
     for line in lines:
         markers = [int(m) for m in MARKER.findall(line)]
         result.body_lines.append((line, bool(markers)))
@@ -329,14 +332,20 @@ def misses(metrics: dict[str, Any], floors: dict[str, dict[str, float]]) -> list
     return found
 
 
-def evaluate(bot, questions: list[Question], split: str, config: dict[str, Any]) -> tuple[dict, list[Result]]:
+def config_name(retriever: str, linking: bool) -> str:
+    return retriever + ("" if linking else ", no linking")
+
+
+def evaluate(bot, questions: list[Question], split: str) -> tuple[dict, list[Result]]:
     """Run one configuration; report.json's content and the per-question results."""
     results = run_system(assistant_system(bot), questions)
     report = summarize(results)
     report["by_category"] = {cat: summarize([r for r in results if r.question.category == cat])
                              for cat in CATEGORIES if any(r.question.category == cat for r in results)}
     report["split"] = split
-    report["config"] = config
+    report["config"] = {"name": config_name(bot.retriever.mode, bot.retriever.linking), "retriever": bot.retriever.mode,
+                        "linking": bot.retriever.linking, "top_k": bot.settings.top_k,
+                        "candidates": bot.settings.candidates, "max_points": bot.settings.max_points}
     report["recall_curve"] = [round(x, 4) for x in recall_curve(results)]
     report["failures"] = [{"id": r.question.id, "category": r.question.category, "question": r.question.question,
                            "problems": r.problems} for r in results if r.problems]
@@ -347,23 +356,24 @@ def select(questions: list[Question], split: str) -> list[Question]:
     return [q for q in questions if split == "all" or q.split == split]
 
 
-def write_report(out: Path, report: dict, results: list[Result], floors: dict,
-                 comparison: list[dict] | None = None) -> list[Path]:
-    """report.json, report.md, results.jsonl and the plots, in `out` (created, files replaced)."""
-    from .eval_plots import plot_categories, plot_latency, plot_recall_curve
-    from .eval_report import render_markdown
+COMPARED = (("dense", {"retriever": "dense"}), ("bm25", {"retriever": "bm25"}), ("hybrid", {"retriever": "hybrid"}),
+            ("hybrid, no linking", {"retriever": "hybrid", "linking": False}), ("naive top-3", None))
 
-    out.mkdir(parents=True, exist_ok=True)
-    if comparison:
-        report["compare"] = comparison
-    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
-        for r in results:
-            fh.write(json.dumps({"id": r.question.id, "category": r.question.category, "gold_rank": r.gold_rank,
-                                 "ranked": [cid for cid, _ in r.ranked], "problems": r.problems,
-                                 "answer": r.answer.to_dict()}, ensure_ascii=False) + "\n")
-    plots = [plot_categories(report, out / "categories.png"),
-             plot_recall_curve(report, comparison, out / "recall_at_k.png"),
-             plot_latency([r.answer.timings_ms.get("total", 0.0) for r in results], out / "latency.png")]
-    (out / "report.md").write_text(render_markdown(report, floors, [p.name for p in plots]), encoding="utf-8")
-    return [out / "report.json", out / "report.md", out / "results.jsonl", *plots]
+
+def compare(settings, questions: list[Question], done: dict[str, list[Result]] | None = None) -> list[dict]:
+    """The same questions through dense, BM25, hybrid, hybrid without linking and the naive baseline, one row
+    each; `done` holds results already run for a configuration name, so they are not run twice."""
+    from .pipeline import Assistant
+
+    rows = []
+    for name, options in COMPARED:
+        results = (done or {}).get(name)
+        if results is None:
+            bot = Assistant.load(settings=settings, build_if_missing=False, **(options or {"retriever": "dense"}))
+            results = run_system(naive_system(bot) if options is None else assistant_system(bot), questions)
+        metrics = summarize(results)
+        rows.append({"name": name, "recall@5": metrics["retrieval"]["recall@5"], "mrr": metrics["retrieval"]["mrr"],
+                     "key_fact_recall": metrics["answers"]["key_fact_recall"],
+                     "refusal_accuracy": metrics["refusal"]["accuracy"], "p50_ms": metrics["latency_ms"]["p50"],
+                     "recall_curve": [round(x, 4) for x in recall_curve(results)]})
+    return rows
