@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .answer import Citation
 from .chunking import AT_A_GLANCE, Chunk
@@ -20,7 +21,6 @@ LEADS = {
     "Summary": "About the {name}:",
     AT_A_GLANCE: "The {name} at a glance:",
 }
-WHOLE_SECTION_INTENTS = frozenset({"harder", "easier", "howto", "mistakes", "tips", "cautions"})
 MARKER = re.compile(r"\[\d+\]")
 WORD = re.compile(r"[a-z0-9]+")
 STOP = frozenset((
@@ -36,8 +36,21 @@ class Draft:
     points: list[tuple[str, Chunk]]
 
 
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def _terms(text: str) -> set[str]:
-    return {w[:5] for w in WORD.findall(text.lower()) if w not in STOP}
+    return set(_stemmer().stemWords([w for w in WORD.findall(text.lower()) if w not in STOP]))
+
+
+def _grouped(lines: list[str], groups: int) -> list[str]:
+    """Consecutive steps joined so that a long how-to still fits in `groups` points, none left out."""
+    size = -(-len(lines) // groups)
+    return [" ".join(lines[i : i + size]) for i in range(0, len(lines), size)]
 
 
 def _lead(chunk: Chunk, query: Query) -> str:
@@ -56,38 +69,27 @@ def _lines(chunk: Chunk) -> list[str]:
 
 
 def _best_lines(chunk: Chunk, question: str, limit: int) -> list[str]:
-    """All lines of a section that answers the intent; otherwise the lines sharing most words with the
-    question, kept in their original order."""
+    """The lines sharing most words with the question (ties: earlier first), kept in their original order."""
     lines = _lines(chunk)
-    if len(lines) <= limit:
-        return lines
     wanted = _terms(question)
     scored = sorted(range(len(lines)), key=lambda i: (-len(_terms(lines[i]) & wanted), i))[:limit]
     return [lines[i] for i in sorted(scored)]
 
 
 def draft_answer(question: str, query: Query, hits: list[Hit], max_points: int = 4) -> Draft:
-    """Choose the passages and the lines to quote: a whole section when the intent names one (how to,
-    harder, easier...), otherwise the lines of the best passages that share most words with the question."""
+    """Quote one passage: the best one in the section the intent asks for, else the best-ranked one. Sections
+    are written to answer one kind of question each, so a short one is quoted whole; a long how-to is grouped
+    into steps; any other long passage gives the lines sharing most words with the question."""
     focus = [h for h in hits if h.chunk.kind != "article"] or hits
-    on_target = [h for h in focus if h.chunk.section in query.sections
-                 and (not query.links or h.chunk.doc_id in query.links)]
-    if on_target and query.intents and query.intents[0] in WHOLE_SECTION_INTENTS:
-        chunk = on_target[0].chunk
-        return Draft(_lead(chunk, query), [(line, chunk) for line in _lines(chunk)[:max_points]])
-    ranked = (on_target + [h for h in focus if h not in on_target])[:3]
-    wanted = _terms(question) - _terms(" ".join(query.links).replace("-", " "))
-    scored = [
-        (len(_terms(line) & wanted), -rank, -i, line, h.chunk)
-        for rank, h in enumerate(ranked)
-        for i, line in enumerate(_lines(h.chunk))
-    ]
-    best = sorted((s for s in scored if s[0] > 0), reverse=True)[:max_points]
-    if not best:
-        chunk = ranked[0].chunk
-        return Draft(_lead(chunk, query), [(line, chunk) for line in _lines(chunk)[:max_points]])
-    best.sort(key=lambda s: (-s[1], -s[2]))  # passage order, then line order
-    return Draft(_lead(best[0][4], query), [(line, chunk) for *_, line, chunk in best])
+    on_target = [h for h in focus if h.chunk.section in query.sections and h.chunk.doc_id in query.links]
+    chunk = (on_target or focus)[0].chunk
+    lines = _lines(chunk)
+    if len(lines) > max_points:
+        if chunk.section == "How to do it":
+            lines = _grouped(lines, max_points)
+        else:
+            lines = _best_lines(chunk, question, max_points)
+    return Draft(_lead(chunk, query), [(line, chunk) for line in lines])
 
 
 def render(draft: Draft) -> tuple[str, list[Citation]]:

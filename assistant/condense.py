@@ -50,9 +50,37 @@ def last_subject(history: list[dict[str, str]], linker: Linker) -> str | None:
     return None
 
 
+INTENT_QUESTIONS = {
+    "harder": "how do I make the {name} harder?",
+    "easier": "how do I make the {name} easier?",
+    "howto": "how do I do the {name}?",
+    "mistakes": "what are common mistakes with the {name}?",
+    "tips": "what are tips for the {name}?",
+    "cautions": "is the {name} safe?",
+    "muscles": "what muscles does the {name} work?",
+    "equipment": "what equipment do I need for the {name}?",
+    "dosage": "how long or how many for the {name}?",
+    "measure": "how high or far for the {name}?",
+}
+
+
+def _carry_intent(question: str, history: list[dict[str, str]], name: str) -> str:
+    """ "what about side-lying leg raises?" after "how do I make clamshells harder?" asks the same of the new one."""
+    previous = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
+    intents = [i for i in detect_intents(previous) if i in INTENT_QUESTIONS]
+    return INTENT_QUESTIONS[intents[0]].format(name=name) if intents else question
+
+
 def condense(question: str, history: list[dict[str, str]], linker: Linker, titles: Mapping[str, str]) -> str:
     """A question that can be answered on its own."""
-    if not history or linker.doc_ids(question) or not looks_like_follow_up(question):
+    if not history:
+        return question
+    named = linker.doc_ids(question)
+    if named:
+        if FOLLOW_UP_START.match(question) and not detect_intents(question):
+            return _carry_intent(question, history, titles.get(named[0], named[0]).lower())
+        return question
+    if not looks_like_follow_up(question):
         return question
     subject = last_subject(history, linker)
     if subject is None:

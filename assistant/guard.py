@@ -35,6 +35,8 @@ RED_FLAGS: dict[str, re.Pattern[str]] = {
         r"\b(los[st]|losing|loss of|no|can'?t|cannot|trouble) (control (of|over) )?(my )?(bladder|bowels?)\b",
         r"\b(bladder|bowel)\b.{0,30}\b(control|accident|incontinen\w*)\b",
         r"\b(wet|soil(ed)?) (my ?self|the bed)\b",
+        r"\bpins and needles\b.{0,60}\b(groin|saddle|genitals?|inner thighs?|between (my|the) (legs|thighs))\b",
+        r"\b(trouble|difficulty|problems?|can'?t|cannot) (peeing|urinating|passing urine|controlling my bladder)\b",
     ),
     "sudden_severe": _any(
         r"\b(sudden(ly)?|out of nowhere|all of a sudden)\b.{0,40}\b(severe|intense|excruciating|unbearable|"
@@ -58,6 +60,7 @@ MEDICAL = _any(
     r"\b(diagnos\w*|do i have|have i got|is it (a |an )?(tear|torn|bursitis|tendinopathy|tendinitis|tendonitis|"
     r"arthritis|fracture|sciatica|cancer)|what'?s wrong with (me|my)|what is wrong with (me|my))\b",
     r"\b(prescri\w*|mri|x-?rays?|ct scan|ultrasound scan|need (an? )?(surgery|operation|scan))\b",
+    r"\b(is|are) (my|it|this|that|the)\b.{0,30}\b(torn|tear|ruptured|broken|fractured|damaged|inflamed)\b",
 )
 
 DOMAIN = _any(
@@ -65,8 +68,14 @@ DOMAIN = _any(
     r"trendelenburg|tendin\w*|tendon\w*|bursitis|trochanter\w*|ilium|abduct\w*|adduct\w*)\b",
     r"\b(exercis\w*|workouts?|rehab\w*|physio\w*|physical therap\w*|therapists?|pt|strength\w*|"
     r"resistance bands?|bands?|reps?|sets?|squats?|bridges?|clams?|lunges?|step[- ]?ups?|deadlifts?|"
-    r"planks?|hitch\w*|hike|walks?|running|runners?|run|jog\w*|muscles?|stretch\w*|pain|sore\w*|injur\w*)\b",
+    r"planks?|hitch\w*|hike|walks?|running|runners?|run|jog\w*|muscles?|stretch\w*|pain|sore\w*|injur\w*|"
+    r"isometric|harder|easier|too (hard|easy)|levels?|dumbbells?|weights?|posture|balanc\w*)\b",
 )
+# Body parts outside glute's scope: a question about them, naming nothing of the hip, is off-topic.
+ELSEWHERE = _any(r"\b(biceps?|triceps?|shoulders?|neck|wrists?|elbows?|chest|abs|arms?|hands?|fingers?|jaw|"
+                 r"upper back|lower back pain|spine|eyes?|teeth|tooth)\b")
+CORE_DOMAIN = _any(r"\b(hips?|glute\w*|gluteus|medius|minimus|pelvi\w*|buttocks?|butt|bum|thighs?|legs?|knees?|"
+                   r"trendelenburg|trochanter\w*)\b")
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -102,6 +111,8 @@ def screen(question: str) -> Verdict | None:
 
 
 def in_domain(question: str) -> bool:
+    if ELSEWHERE.search(question) and not CORE_DOMAIN.search(question):
+        return False
     return bool(DOMAIN.search(question))
 
 

@@ -11,10 +11,13 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
         "harder": r"\b(harder|hardr|more (challenging|difficult|intense|resistance)|progress\w*|advance\w*|"
                   r"too easy|level up|increase (the )?(challenge|difficulty|intensity)|add (weight|resistance)|"
                   r"tougher|challenge)\b",
-        "easier": r"\b(easier|easyer|easy|less (difficult|challenging|hard)|too (hard|difficult)|regress\w*|"
-                  r"modif\w*|simpler|beginner|can ?no?t (do|manage|finish)|struggl\w*|gentler|scale (it )?back)\b",
-        "mistakes": r"\b(mistakes?|wrong|errors?|avoid|don'?t|shouldn'?t|bad form|faults?|compensat\w*)\b",
-        "howto": r"\b(how (do|to|should|can) (i |you )?(do|perform|start|execute)|how do i do|how to do|"
+        "easier": r"\b(easier|easyer|eaiser|(?<!too )easy|less (difficult|challenging|hard)|too (hard|difficult)|"
+                  r"regress\w*|modif\w*|simpler|beginner|can ?no?t (do|manage|finish)|struggl\w*|gentler|"
+                  r"scale (it )?back)\b",
+        "mistakes": r"\b(mistakes?|wrong|errors?|avoid|not to do|dont do|shouldn'?t|bad form|faults?|compensat\w*|"
+                    r"never)\b",
+        "howto": r"\b(how (do|to|should|can) (i |you )?(do|perform|start|execute)|how do i do|how to do|how to$|"
+                 r"(right|correct|proper|best) way|"
                  r"step[- ]by[- ]step|steps|instructions?|technique|set ?up|how is it done|"
                  r"proper(ly)?|correctly|walk me through|explain how)\b",
         "tips": r"\b(tips?|cues?|form|posture|positio\w*|align\w*|balance|mirror|pointed|toes?)\b",
@@ -22,10 +25,13 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                     r"sore|stop)\b",
         "muscles": r"\b(muscles?|targets?|work(s|ing)?|activat\w*|strengthen\w*|what does it)\b",
         "equipment": r"\b(equipment|need|gear|bands?|weights?|dumbbells?|barbell|mat|tube|handles?)\b",
-        "measure": r"\b(how (high|tall|low|far|deep|wide|big)|height|depth|distance|inch(es)?|cm)\b",
+        "measure": r"\b(how (high|tall|low|far|deep|wide|big)|height|hight|heigth|hieght|depth|distance|"
+                   r"inch(es)?|cm)\b",
         "dosage": r"\b(how (long|many|often|much)|reps?|repetitions?|sets?|seconds?|hold(s|ing)?|"
                   r"duration|frequency|times)\b",
         "why": r"\b(why|benefits?|good for|help(s)? with|purpose|point of|what for)\b",
+        "about": r"(\btell me about\b|\bwhat (is|are)( an?| the)?$|\bexplain\b|\bdescribe\b|\boverview\b|^about\b|"
+                 r"\binfo\b|\binformation\b)",
     }.items()
 }
 
@@ -41,13 +47,15 @@ INTENT_SECTIONS: dict[str, tuple[str, ...]] = {
     "measure": ("Tips", "At a glance", "Make it harder"),
     "dosage": ("At a glance", "Tips"),
     "why": ("Summary",),
+    "about": ("Summary",),
 }
-DEFAULT_SECTIONS = ("Summary", "How to do it")
 
 
 def detect_intents(question: str) -> list[str]:
     """Intents in the order of INTENT_PATTERNS; harder/easier win over the generic how-to."""
     found = [name for name, pattern in INTENT_PATTERNS.items() if pattern.search(question)]
+    if "harder" in found and "easier" in found and re.search(r"\btoo (easy|simple)\b", question, re.IGNORECASE):
+        found.remove("easier")
     if "harder" in found or "easier" in found:
         found = [i for i in found if i not in ("howto", "equipment", "mistakes")]
     return found
@@ -55,9 +63,9 @@ def detect_intents(question: str) -> list[str]:
 
 def preferred_sections(intents: list[str]) -> list[str]:
     """Sections to pull forward, most wanted first."""
-    sections: list[str] = []
-    for intent in intents or ["default"]:
-        for section in INTENT_SECTIONS.get(intent, DEFAULT_SECTIONS):
+    sections: list[str] = []  # no intent: let the rankers choose among the named exercise's sections
+    for intent in intents:
+        for section in INTENT_SECTIONS[intent]:
             if section not in sections:
                 sections.append(section)
     return sections

@@ -37,7 +37,7 @@ class Linker:
         table: dict[str, str] = {}
         for doc_id, name in names:
             key = normalize(name)
-            if len(key) >= 3:
+            if len(key) >= 2:  # "pt" is a real name; names this short only match as whole words
                 table.setdefault(key, doc_id)
         self.names = sorted(table.items(), key=lambda item: -len(item[0]))
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 RRF_K = 60
 LINK_BONUS = 2.0 / RRF_K  # a named exercise outranks anything the rankers merely like
 ARTICLE_LINK_BONUS = 1.0 / RRF_K
+TOPIC_LINK_BONUS = 1.0 / RRF_K  # a topic named in passing ("glute med") should not drown the answer
+GENERAL_TOPIC_BONUS = 0.5 / RRF_K  # a question naming no exercise is usually a general one
 SECTION_BONUS = 1.5 / RRF_K
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -131,14 +133,18 @@ class Retriever:
         for position, doc_id in enumerate(query.links):
             weight = 1.0 / (1 + position)  # the first exercise named leads
             for chunk in self.by_doc.get(doc_id, []):
-                hit(chunk.chunk_id).score += LINK_BONUS * weight
+                bonus = LINK_BONUS if chunk.kind == "exercise" else TOPIC_LINK_BONUS
+                hit(chunk.chunk_id).score += bonus * weight
             for chunk in self.by_doc.get("source", []):
                 if doc_id in chunk.about:
                     hit(chunk.chunk_id).score += ARTICLE_LINK_BONUS * weight
+        names_exercise = any(self.by_doc[d][0].kind == "exercise" for d in query.links)
         for h in hits.values():  # sections are per exercise: the intent only counts for the one named
-            if h.chunk.section in query.sections and h.chunk.doc_id in query.links:
+            if h.chunk.kind == "exercise" and h.chunk.section in query.sections and h.chunk.doc_id in query.links:
                 order = query.sections.index(h.chunk.section)
                 h.score += SECTION_BONUS / (1 + 0.5 * order)
+            elif h.chunk.kind == "topic" and not names_exercise:
+                h.score += GENERAL_TOPIC_BONUS
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk_id))[:k]
         lap("fuse")
         return ranked
