@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 SHORT_NAME = 5  # names this short must match a whole word exactly
+COVERAGE = 0.85  # share of a name the matched part of the question must span
 
 
 def normalize(text: str) -> str:
@@ -63,7 +64,12 @@ class Linker:
                 found.append(Link(doc_id, alias, 100.0, pos, pos + len(alias)))
                 continue
             match = fuzz.partial_ratio_alignment(alias, query, score_cutoff=self._threshold(alias))
+            if match is not None and match.dest_end - match.dest_start < COVERAGE * len(alias):
+                match = None  # a short question inside a long name ("band walk" in "lateral band walking")
             if match is None:
+                scattered = self._all_words(alias, query)  # "tube band ... hip abduction", words apart
+                if scattered:
+                    found.append(Link(doc_id, alias, 90.0, *scattered))
                 continue
             start, end = match.dest_start, match.dest_end
             if start > 1 and query[start - 1] != " " and query[start - 2] != " ":
@@ -76,6 +82,20 @@ class Linker:
             if not overlaps and all(c.doc_id != link.doc_id for c in chosen):
                 chosen.append(link)
         return sorted(chosen, key=lambda link: link.start)
+
+    @staticmethod
+    def _all_words(alias: str, query: str) -> tuple[int, int] | None:
+        """The span of the query holding every word of a multi-word name, in any order, or None."""
+        words = alias.split()
+        if len(words) < 2:
+            return None
+        spans = []
+        for word in words:
+            match = re.search(rf"\b{re.escape(word)}s?\b", query)
+            if match is None:
+                return None
+            spans.append(match.span())
+        return min(s for s, _ in spans), max(e for _, e in spans)
 
     def doc_ids(self, text: str) -> list[str]:
         return [link.doc_id for link in self.links(text)]
