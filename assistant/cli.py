@@ -172,10 +172,7 @@ def serve(host: str, port: int, share: bool, index_dir: str | None) -> None:
     """Start the chat UI in your browser (the index is built first if there is none)."""
     from .ui import serve as run_server
 
-    try:
-        run_server(host, port, share=share, settings=_settings(index_dir))
-    except OSError as exc:
-        _fail(f"cannot start the UI on {host}:{port} ({exc}); try another --port.")
+    run_server(host, port, share=share, settings=_settings(index_dir))
 
 
 @main.command("eval")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -89,25 +90,23 @@ def build_app(bot: Assistant) -> gr.Blocks:
             return None
 
     def respond(question: str, messages: list, turns: list[dict]):
-        question = question or ""
+        """Stream the answer to the question already shown in the chat, then add its Sources block."""
         if not question.strip():
-            yield "", messages, turns
+            yield messages, turns
             return
-        messages = [*messages, gr.ChatMessage(role="user", content=question_markdown(question))]
-        yield "", messages, turns
         answer = safe_ask(question, conversation(turns))
         if answer is None:
-            yield "", [*messages, gr.ChatMessage(role="assistant", content=SORRY)], [
+            yield [*messages, gr.ChatMessage(role="assistant", content=SORRY)], [
                 *turns, {"question": question, "answer": None}]
             return
         for partial in streamed(answer):
-            yield "", [*messages, gr.ChatMessage(role="assistant", content=partial)], turns
+            yield [*messages, gr.ChatMessage(role="assistant", content=partial)], turns
             time.sleep(STREAM_PAUSE_S)
-        messages.append(gr.ChatMessage(role="assistant", content=partial))
+        messages = [*messages, gr.ChatMessage(role="assistant", content=partial)]
         if answer.citations:
             messages.append(gr.ChatMessage(role="assistant", content=sources_markdown(answer.citations),
                                            metadata={"title": SOURCES_TITLE, "status": "done"}))
-        yield "", messages, [*turns, {"question": question, "answer": answer.to_dict()}]
+        yield messages, [*turns, {"question": question, "answer": answer.to_dict()}]
 
     def record_vote(messages: list, turns: list[dict], vote: gr.LikeData) -> None:
         try:
@@ -145,6 +144,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
                     "with the sources they come from.")
         gr.Markdown(NOTICE, elem_id="glute-notice")
         turns = gr.State([])
+        pending = gr.State("")
         with gr.Tab("Chat"):
             chatbot = gr.Chatbot(label="Conversation", height=520, latex_delimiters=[], sanitize_html=True,
                                  buttons=["copy", "copy_all"], elem_id="glute-chat",
@@ -167,11 +167,26 @@ def build_app(bot: Assistant) -> gr.Blocks:
             else:
                 gr.Markdown(pages_error or "No exercises in the corpus yet.")
 
-        chat_io = {"outputs": [question, chatbot, turns], "api_visibility": "private"}
-        question.submit(respond, [question, chatbot, turns], **chat_io)
-        send.click(respond, [question, chatbot, turns], **chat_io)
-        for button in example_buttons:
-            button.click(respond, [button, chatbot, turns], **chat_io)
+        # One question at a time per page: the controls are locked from the question until its answer is whole.
+        controls = [question, send, clear, *example_buttons]
+
+        def start_turn(text: str | None, messages: list):
+            text = text or ""
+            if text.strip():
+                messages = [*messages, gr.ChatMessage(role="user", content=question_markdown(text))]
+            locked = [gr.update(interactive=False)] * (len(controls) - 1)
+            return text, messages, gr.update(value="", interactive=False), *locked
+
+        def unlock():
+            return [gr.update(interactive=True)] * len(controls)
+
+        for trigger, source in [(question.submit, question), (send.click, question),
+                                *[(button.click, button) for button in example_buttons]]:
+            trigger(start_turn, [source, chatbot], [pending, chatbot, *controls], api_visibility="private",
+                    queue=False).then(
+                respond, [pending, chatbot, turns], [chatbot, turns], api_visibility="private",
+                show_progress="hidden").then(
+                unlock, None, controls, api_visibility="private", queue=False)
         clear.click(lambda: ("", [], []), None, [question, chatbot, turns], api_visibility="private")
         chatbot.clear(lambda: [], None, turns, api_visibility="private")
         chatbot.like(record_vote, [chatbot, turns], None, api_visibility="private")
@@ -187,11 +202,22 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, *, 
                       quiet=quiet, theme=theme, css=CSS, ssr_mode=False, show_error=False, inbrowser=False)
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail in a second, before the model loads, when the port is taken."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise GluteError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                             "choose another --port or stop the program using it.") from exc
+
+
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *, index_dir: str | Path | None = None,
           settings: Settings | None = None) -> None:
     """`glute serve`: load (building the index if missing), start the UI, print where it is, block until Ctrl-C."""
     from .pipeline import Assistant
 
+    ensure_port_free(host, port)
     bot = Assistant.load(index_dir, settings=settings, progress=True)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = build_app(bot)

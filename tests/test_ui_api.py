@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -97,3 +99,33 @@ def test_glute_serve_prints_its_local_url_and_answers(settings):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_failing_answer_is_a_polite_error_without_internals(settings):
+    """Whatever breaks inside, the caller gets one polite sentence, never a traceback or internals."""
+    from gradio_client import Client
+
+    from assistant.ui import SORRY, build_app, launch
+
+    def broken_ask(question, history=None):
+        raise RuntimeError("secret internals at /srv/index")
+
+    app = build_app(SimpleNamespace(settings=settings, ask=broken_ask))
+    launch(app, "127.0.0.1", free_port(), prevent_thread_lock=True)
+    try:
+        with pytest.raises(Exception) as failure:
+            Client(app.local_url, verbose=False).predict(FLAGSHIP, [], api_name="/ask")
+        assert SORRY in str(failure.value) and "secret" not in str(failure.value)
+    finally:
+        app.close()
+
+
+def test_glute_serve_on_a_busy_port_fails_in_one_line():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], cwd=REPO_ROOT,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}") and "Traceback" not in result.stderr

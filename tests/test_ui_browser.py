@@ -44,7 +44,13 @@ def page(browser, ui_url: str):
 
 
 def bot_messages(page):
+    """Every assistant message, Sources blocks included."""
     return page.locator("#glute-chat [data-testid='bot']")
+
+
+def answers(page):
+    """The assistant's answers, without their Sources blocks."""
+    return bot_messages(page).filter(has_not=page.get_by_role("button", name="Sources"))
 
 
 def ask(page, question: str, timeout: float = ANSWER_MS) -> None:
@@ -55,6 +61,14 @@ def ask(page, question: str, timeout: float = ANSWER_MS) -> None:
     box.press("Enter")
     page.wait_for_function("([selector, n]) => document.querySelectorAll(selector).length > n",
                            arg=["#glute-chat [data-testid='bot']", before], timeout=timeout)
+    wait_until_answered(page)
+
+
+def wait_until_answered(page) -> None:
+    """The question box is locked while an answer streams and unlocked once it is whole."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#glute-question textarea")).to_be_editable()
 
 
 def test_flagship_answer_sources_and_follow_up(page):
@@ -62,37 +76,38 @@ def test_flagship_answer_sources_and_follow_up(page):
 
     started = time.monotonic()
     ask(page, "How do I make clamshells harder?", timeout=FIRST_ANSWER_MS)
-    answer = bot_messages(page).first
+    answer = answers(page).first
     expect(answer).to_contain_text(re.compile(r"band.*\[1\]", re.IGNORECASE | re.DOTALL), timeout=FIRST_ANSWER_MS)
     print(f"first answer shown after {time.monotonic() - started:.2f} s")
 
     chat = page.locator("#glute-chat")
-    passage = chat.get_by_text("Loop a resistance band around your upper thighs.")
-    chat.get_by_text("Sources", exact=True).first.click()
-    expect(passage.last).to_be_visible()
+    chat.get_by_role("button", name="Sources").first.click()
+    passage = chat.locator("blockquote").first
+    expect(passage).to_be_visible()
+    expect(passage).to_contain_text("Loop a resistance band around your upper thighs.")
     expect(chat.get_by_text("corpus/exercises/clamshell.md").first).to_be_visible()
     expect(chat).to_contain_text("Clamshell — Make it harder")
-
-    ask(page, "and how do I make it easier?")
-    expect(bot_messages(page).last).to_contain_text(re.compile(r"no resistance band|smaller and slower", re.I))
-    page.keyboard.press("Escape")
+    page.wait_for_timeout(600)  # let the block finish opening before the picture
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
+
+    ask(page, "and how do I make it easier?")
+    expect(answers(page).last).to_contain_text(re.compile(r"no resistance band|smaller and slower", re.I))
 
 
 def test_off_topic_red_flag_and_overlong_questions_are_answered_politely(page):
     from playwright.sync_api import expect
 
     ask(page, "What is the capital of France?", timeout=FIRST_ANSWER_MS)
-    expect(bot_messages(page).last).to_contain_text("outside what I can help with")
-    expect(bot_messages(page).last).to_contain_text("gluteus medius")
+    expect(answers(page).last).to_contain_text("outside what I can help with")
+    expect(answers(page).last).to_contain_text("gluteus medius")
 
     ask(page, "I fell and now I can't put weight on my leg")
     expect(page.locator("#glute-chat .glute-red-flag")).to_be_visible()
     expect(page.locator("#glute-chat .glute-red-flag")).to_contain_text("Red flag")
 
     ask(page, "clamshell " * 250)
-    expect(bot_messages(page).last).to_contain_text("2,000")
+    expect(answers(page).last).to_contain_text("2,000")
     expect(page.locator("#glute-chat")).not_to_contain_text("Traceback")
 
 
@@ -102,7 +117,7 @@ def test_html_in_a_question_is_shown_as_text_never_run(page):
     ask(page, INJECTION, timeout=FIRST_ANSWER_MS)
     user = page.locator("#glute-chat [data-testid='user']").last
     expect(user).to_contain_text(INJECTION)
-    expect(bot_messages(page).last).to_contain_text("outside what I can help with")
+    expect(answers(page).last).to_contain_text("outside what I can help with")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.locator("#glute-chat img[src='x'], #glute-chat script").count() == 0
 
@@ -113,7 +128,8 @@ def test_example_button_thumbs_up_and_clear(page, settings):
     feedback = settings.state_dir / "feedback.jsonl"
     seen = len(feedback.read_text(encoding="utf-8").splitlines()) if feedback.exists() else 0
     page.get_by_role("button", name="How do I make clamshells harder?").click()
-    expect(bot_messages(page).first).to_contain_text(re.compile(r"band.*\[1\]", re.I | re.S),
+    wait_until_answered(page)
+    expect(answers(page).first).to_contain_text(re.compile(r"band.*\[1\]", re.I | re.S),
                                                      timeout=FIRST_ANSWER_MS)
     expect(page.locator("#glute-chat").get_by_text("Sources", exact=True).first).to_be_visible()
     page.locator("#glute-chat button[aria-label='Like']").first.click()
