@@ -68,7 +68,7 @@ def _lines(chunk: Chunk) -> list[str]:
     return [line for line in lines if line and not MARKER.search(line)]
 
 
-def _best_lines(chunk: Chunk, question: str, limit: int) -> list[str]:
+def best_lines(chunk: Chunk, question: str, limit: int) -> list[str]:
     """The lines sharing most words with the question (ties: earlier first), kept in their original order."""
     lines = _lines(chunk)
     wanted = _terms(question)
@@ -88,7 +88,7 @@ def draft_answer(question: str, query: Query, hits: list[Hit], max_points: int =
         if chunk.section == "How to do it":
             lines = _grouped(lines, max_points)
         else:
-            lines = _best_lines(chunk, question, max_points)
+            lines = best_lines(chunk, question, max_points)
     return Draft(_lead(chunk, query), [(line, chunk) for line in lines])
 
 
@@ -106,3 +106,12 @@ def render(draft: Draft) -> tuple[str, list[Citation]]:
             ))
         body.append(f"- {text} [{markers[chunk.chunk_id]}]")
     return "\n".join([draft.lead, *body]), citations
+
+
+def red_flag_draft(lead: str, question: str, chunks: list[Chunk], max_points: int = 3) -> Draft:
+    """The red-flag lead, then the lines of the warning-signs passage closest to what the person describes."""
+    if not chunks:
+        return Draft(lead, [])
+    wanted = _terms(question)
+    chunk = max(chunks, key=lambda c: (len(_terms(c.text) & wanted), -chunks.index(c)))
+    return Draft(lead, [(line, chunk) for line in best_lines(chunk, question, max_points)])

@@ -7,6 +7,7 @@ a question costs one Chroma query and one BM25 lookup on top of its embedding.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -62,6 +63,8 @@ class Retriever:
     def __init__(self, chunks: list[Chunk], store: Chroma | None, mode: Mode = "hybrid", linking: bool = True):
         import bm25s
         import Stemmer
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
 
         self.chunks = chunks
         self.by_id = {c.chunk_id: c for c in chunks}
