@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .answer import Answer, RefusalReason
 from .chunking import Chunk
-from .compose import Draft, draft_answer, render
+from .compose import draft_answer, red_flag_draft, render
 from .condense import clean_history, condense
 from .config import Settings
 from .errors import InvalidQuestion
@@ -124,10 +124,7 @@ class Assistant:
         """Lead with advice to seek care; cite the red-flag passages, never an exercise."""
         with _timed(timings, "compose"):
             chunks = [c for c in self.chunks if c.doc_id == RED_FLAG_DOC and c.section != "Summary"]
-            from .compose import _best_lines
-
-            points = [(line, c) for c in chunks[:1] for line in _best_lines(c, standalone, 3)]
-            answer_text, citations = render(Draft(RED_FLAG_LEAD, points))
+            answer_text, citations = render(red_flag_draft(RED_FLAG_LEAD, standalone, chunks))
         timings.setdefault("retrieve", 0.0)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question, standalone, answer_text, citations, safety="red_flag", timings_ms=timings)
