@@ -64,6 +64,23 @@ def _print_answer(answer, as_json: bool) -> None:
                 click.echo(f"    {line}")
 
 
+def _llm_option(command):
+    """`--llm PROVIDER:MODEL` on the commands that answer; it sets GLUTE_LLM, which Settings reads."""
+    def remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value:
+            from .generative import parse_llm
+
+            try:
+                parse_llm(value)
+            except GluteError as exc:
+                raise click.BadParameter(str(exc)) from exc
+            os.environ["GLUTE_LLM"] = value
+
+    return click.option("--llm", metavar="PROVIDER:MODEL", expose_value=False, callback=remember,
+                        help="Let a chat model write the answer, checked against its sources: ollama:<model> or "
+                             "openai:<model> (with GLUTE_LLM_BASE_URL); the same as GLUTE_LLM.")(command)
+
+
 class GluteGroup(click.Group):
     """Turns the errors a user can cause into one line on stderr, never a traceback."""
 
@@ -97,6 +114,7 @@ def ingest(rebuild: bool, index_dir: str | None, quiet: bool) -> None:
 
 
 @main.command()
+@_llm_option
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--history", "history_file", type=click.Path(dir_okay=False),
@@ -119,6 +137,7 @@ def ask(question: str, as_json: bool, history_file: str | None, top_k: int | Non
 
 
 @main.command()
+@_llm_option
 @click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
 def chat(index_dir: str | None) -> None:
     """A conversation in the terminal; follow-ups use what was said before. Ctrl-D or 'quit' ends it."""
@@ -163,6 +182,7 @@ def corpus_check() -> None:
 
 
 @main.command()
+@_llm_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; 0.0.0.0 makes the UI reachable from your network.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -176,6 +196,7 @@ def serve(host: str, port: int, share: bool, index_dir: str | None) -> None:
 
 
 @main.command("eval")
+@_llm_option
 @click.option("--split", type=click.Choice(["dev", "test", "all"]), default="dev", show_default=True,
               help="Which questions to run (test is held out for final numbers).")
 @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
@@ -202,6 +223,8 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     report, results = ev.evaluate(bot, questions, split)
     comparison = ev.compare(bot.settings, questions, {report["config"]["name"]: results}) if compare else None
+    if bot.writer:  # an LLM is configured: the extractive answers to the same questions, side by side
+        report["modes"] = ev.compare_modes(bot, questions, results)
     out = Path(out_dir) if out_dir else ev.REPORT_DIR
     write_report(out, report, results, floors, comparison)
     click.echo(f"{report['n_questions']} questions ({split} split, {report['config']['name']}): "
@@ -210,6 +233,9 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
     if comparison:
         click.echo("\n" + text_table(["configuration", "recall@5", "mrr", "key facts", "refusal acc", "p50 ms"],
                                      compare_rows(comparison)))
+    if report.get("modes"):
+        click.echo("\n" + text_table(["answers", "recall@5", "mrr", "key facts", "refusal acc", "p50 ms"],
+                                     compare_rows(report["modes"])))
     click.echo(f"\nReport: {out / 'report.md'}")
     missed = ev.misses(report, floors)
     if missed:

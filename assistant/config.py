@@ -30,6 +30,11 @@ class Settings:
     candidates: int = 20
     max_points: int = 4
     lock_timeout_s: float = field(default_factory=lambda: float(os.environ.get("GLUTE_LOCK_TIMEOUT", "30")))
+    # optional LLM-written answers: "ollama:<model>" or "openai:<model>"; None keeps answers extractive
+    llm: str | None = field(default_factory=lambda: os.environ.get("GLUTE_LLM") or None)
+    llm_base_url: str | None = field(default_factory=lambda: os.environ.get("GLUTE_LLM_BASE_URL") or None)
+    llm_api_key: str | None = field(default_factory=lambda: os.environ.get("GLUTE_LLM_API_KEY") or None, repr=False)
+    llm_timeout_s: float = field(default_factory=lambda: float(os.environ.get("GLUTE_LLM_TIMEOUT", "20")))
 
     @property
     def state_dir(self) -> Path:

@@ -23,3 +23,7 @@ class IndexMissing(GluteError):
 
 class IndexBusy(GluteError):
     """Another ingest holds the index lock."""
+
+
+class LLMConfigError(GluteError):
+    """GLUTE_LLM / --llm names no provider glute knows, or the provider's package is missing."""

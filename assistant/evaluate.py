@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -345,7 +346,15 @@ def evaluate(bot, questions: list[Question], split: str) -> tuple[dict, list[Res
     report["split"] = split
     report["config"] = {"name": config_name(bot.retriever.mode, bot.retriever.linking), "retriever": bot.retriever.mode,
                         "linking": bot.retriever.linking, "top_k": bot.settings.top_k,
-                        "candidates": bot.settings.candidates, "max_points": bot.settings.max_points}
+                        "candidates": bot.settings.candidates, "max_points": bot.settings.max_points,
+                        "mode": "generative" if bot.settings.llm else "extractive"}
+    if bot.settings.llm:
+        report["config"]["llm"] = bot.settings.llm
+        written = [r.answer for r in results if not r.answer.refused and r.answer.safety is None]
+        report["generative"] = {
+            "share": _share([a.mode == "generative" for a in written]),
+            "fallbacks": dict(Counter(a.fallback_reason.split(":")[0] for a in written if a.fallback_reason)),
+        }
     report["recall_curve"] = [round(x, 4) for x in recall_curve(results)]
     report["failures"] = [{"id": r.question.id, "category": r.question.category, "question": r.question.question,
                            "problems": r.problems} for r in results if r.problems]
@@ -371,9 +380,26 @@ def compare(settings, questions: list[Question], done: dict[str, list[Result]] |
         if results is None:
             bot = Assistant.load(settings=settings, build_if_missing=False, **(options or {"retriever": "dense"}))
             results = run_system(naive_system(bot) if options is None else assistant_system(bot), questions)
-        metrics = summarize(results)
-        rows.append({"name": name, "recall@5": metrics["retrieval"]["recall@5"], "mrr": metrics["retrieval"]["mrr"],
-                     "key_fact_recall": metrics["answers"]["key_fact_recall"],
-                     "refusal_accuracy": metrics["refusal"]["accuracy"], "p50_ms": metrics["latency_ms"]["p50"],
-                     "recall_curve": [round(x, 4) for x in recall_curve(results)]})
+        rows.append(compare_row(name, results))
     return rows
+
+
+def compare_row(name: str, results: list[Result]) -> dict:
+    metrics = summarize(results)
+    return {"name": name, "recall@5": metrics["retrieval"]["recall@5"], "mrr": metrics["retrieval"]["mrr"],
+            "key_fact_recall": metrics["answers"]["key_fact_recall"],
+            "refusal_accuracy": metrics["refusal"]["accuracy"], "p50_ms": metrics["latency_ms"]["p50"],
+            "citation_precision": metrics["answers"]["citation_precision"],
+            "recall_curve": [round(x, 4) for x in recall_curve(results)]}
+
+
+def compare_modes(bot, questions: list[Question], generative: list[Result]) -> list[dict]:
+    """With an LLM configured: the same questions answered extractively too, one row per answering mode."""
+    import dataclasses
+
+    from .pipeline import Assistant
+
+    plain = Assistant(bot.chunks, bot.store, bot.embeddings, dataclasses.replace(bot.settings, llm=None),
+                      bot.retriever)
+    return [compare_row("extractive", run_system(assistant_system(plain), questions)),
+            compare_row(f"generative ({bot.settings.llm})", generative)]

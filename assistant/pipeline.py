@@ -13,6 +13,7 @@ from .compose import draft_answer, red_flag_draft, render
 from .condense import clean_history, condense
 from .config import Settings
 from .errors import InvalidQuestion
+from .generative import OnDelta, Writer
 from .guard import clean_question, judge_evidence, screen
 from .retrieve import Mode, Retriever
 
@@ -56,6 +57,7 @@ class Assistant:
         self.settings = settings
         self.retriever = retriever
         self.titles = {c.doc_id: c.title for c in chunks}
+        self.writer = Writer(settings, embeddings) if settings.llm else None
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, settings: Settings | None = None,
@@ -76,8 +78,9 @@ class Assistant:
         embeddings = load_embeddings()
         return cls(chunks, store, embeddings, settings, Retriever(chunks, store, mode=retriever, linking=linking))
 
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
-        """Answer one question, using the conversation so far to resolve follow-ups."""
+    def ask(self, question: str, history: list[dict] | None = None, *, on_delta: OnDelta | None = None) -> Answer:
+        """Answer one question, using the conversation so far to resolve follow-ups. With an LLM configured,
+        `on_delta` receives its raw text as it streams (not yet verified: for progress only)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         raw = question if isinstance(question, str) else ""
@@ -88,11 +91,15 @@ class Assistant:
         except InvalidQuestion as exc:
             return self._refusal(raw, raw, "invalid_input", timings, started, detail=str(exc))
         with _timed(timings, "condense"):
-            standalone = condense(text, clean_history(history), self.retriever.linker, self.titles)
+            turns = clean_history(history)
+            standalone = condense(text, turns, self.retriever.linker, self.titles)
         if verdict and verdict.action == "refuse":
             return self._refusal(text, standalone, verdict.reason, timings, started)
         if verdict and verdict.action == "escalate":
             return self._red_flag(text, standalone, timings, started)
+        if self.writer and turns and not self.retriever.linker.doc_ids(standalone):
+            with _timed(timings, "condense"):
+                standalone = self.writer.condense(text, turns) or standalone
         with _timed(timings, "retrieve"):
             query = self.retriever.understand(standalone)
             with _timed(timings, "embed"):
@@ -109,8 +116,16 @@ class Assistant:
             return self._refusal(text, standalone, reason, timings, started)
         with _timed(timings, "compose"):
             answer_text, citations = render(draft_answer(standalone, query, hits, self.settings.max_points))
+        mode, fallback_reason = "extractive", None
+        if self.writer:
+            with _timed(timings, "generate"):
+                written = self.writer.answer(standalone, hits, on_delta)
+            if written.fallback_reason is None:
+                mode, answer_text, citations = "generative", written.answer, written.citations
+            fallback_reason = written.fallback_reason
         timings["total"] = (time.perf_counter() - started) * 1000
-        return Answer(text, standalone, answer_text, citations, timings_ms=timings)
+        return Answer(text, standalone, answer_text, citations, mode=mode, timings_ms=timings,
+                      fallback_reason=fallback_reason)
 
     def _refusal(self, question: str, standalone: str, reason: RefusalReason, timings: dict[str, float],
                  started: float, detail: str = "") -> Answer:
