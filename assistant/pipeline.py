@@ -90,13 +90,13 @@ class Assistant:
                 verdict = screen(text)
         except InvalidQuestion as exc:
             return self._refusal(raw, raw, "invalid_input", timings, started, detail=str(exc))
+        if verdict and verdict.action == "refuse":  # decided on the person's own words, nothing added
+            return self._refusal(text, text, verdict.reason, timings, started)
+        if verdict and verdict.action == "escalate":
+            return self._red_flag(text, text, timings, started)
         with _timed(timings, "condense"):
             turns = clean_history(history)
             standalone = condense(text, turns, self.retriever.linker, self.titles)
-        if verdict and verdict.action == "refuse":
-            return self._refusal(text, standalone, verdict.reason, timings, started)
-        if verdict and verdict.action == "escalate":
-            return self._red_flag(text, standalone, timings, started)
         if self.writer and turns and not self.retriever.linker.doc_ids(standalone):
             with _timed(timings, "condense"):
                 standalone = self.writer.condense(text, turns) or standalone
