@@ -93,8 +93,11 @@ class Retriever:
                      self.vocabulary.unknown(unlinked))
 
     def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
-        results = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=n)
-        return [(doc.metadata["chunk_id"], 1.0 - distance) for doc, distance in results]
+        """Ids and cosine similarities only: the chunks are already in memory, and fetching their documents and
+        metadata back from Chroma would cost more than the search itself."""
+        results = self.store._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        return [(chunk_id, 1.0 - distance)
+                for chunk_id, distance in zip(results["ids"][0], results["distances"][0], strict=True)]
 
     def bm25_ranking(self, question: str, n: int) -> list[tuple[str, float]]:
         ids = self.tokenizer.tokenize([question], update_vocab=False, return_as="ids", show_progress=False)
