@@ -25,6 +25,7 @@ LINK_BONUS = 2.0 / RRF_K  # a named exercise outranks anything the rankers merel
 ARTICLE_LINK_BONUS = 1.0 / RRF_K
 TOPIC_LINK_BONUS = 1.0 / RRF_K  # a topic named in passing ("glute med") should not drown the answer
 GENERAL_TOPIC_BONUS = 0.5 / RRF_K  # a question naming no exercise is usually a general one
+ARTICLE_WEIGHT = 0.5  # article windows are raw, short and context-free; the entries restate them in context
 SECTION_BONUS = 1.5 / RRF_K
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -106,6 +107,10 @@ class Retriever:
         docs, scores = self.bm25.retrieve(ids, k=min(n, len(self.chunks)), show_progress=False, n_threads=1)
         return [(self.chunks[i].chunk_id, float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
+    @staticmethod
+    def _weight(hit: Hit) -> float:
+        return ARTICLE_WEIGHT if hit.chunk.kind == "article" else 1.0
+
     def retrieve(self, question: str, vector: list[float] | None, k: int = 5, candidates: int = 20,
                  query: Query | None = None, timings: dict[str, float] | None = None) -> list[Hit]:
         """The k best chunks for the question, best first; per-stage milliseconds go into `timings`."""
@@ -131,11 +136,11 @@ class Retriever:
         for rank, (chunk_id, similarity) in enumerate(dense, 1):
             h = hit(chunk_id)
             h.dense, h.ranks["dense"] = similarity, rank
-            h.score += 1.0 / (RRF_K + rank)
+            h.score += self._weight(h) / (RRF_K + rank)
         for rank, (chunk_id, score) in enumerate(lexical, 1):
             h = hit(chunk_id)
             h.bm25, h.ranks["bm25"] = score, rank
-            h.score += 1.0 / (RRF_K + rank)
+            h.score += self._weight(h) / (RRF_K + rank)
         for position, doc_id in enumerate(query.links):
             weight = 1.0 / (1 + position)  # the first exercise named leads
             for chunk in self.by_doc.get(doc_id, []):

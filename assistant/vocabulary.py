@@ -23,7 +23,7 @@ pretty probably proper properly question quick quickly rather reason said same s
 since situation some sometimes soon specific still such suppose supposed take taking than that them then there
 these they thing this those through told totally true trying type usual usually very wait well went were whether
 will with without work works worth wrong year years yes your yourself easy hard tough difficult reps rep sets
-workout workouts""".split()) | frozenset("""
+workout workouts visit visits appointment avoid nowhere yesterday weekly""".split()) | frozenset("""
 about actually also anything anyone best better could daily does doing done dont every everything explain feel
 feels getting give good great hello help helps ideal just kind know like maybe might much many okay please
 really right should something someone sort start started still stuff sure tell thank thanks thing things think
