@@ -174,3 +174,21 @@ def test_hostile_corpus_text_is_data_and_cannot_widen_the_scope(small_corpus, tm
     check_citations(tips)
     assert [c.chunk_id for c in tips.citations] == ["clamshell#tips"]
     assert tips.answer.startswith("Tips for the clamshell:")
+
+
+def _exercises() -> list[tuple[str, str]]:
+    from assistant.config import REPO_ROOT
+    from assistant.corpus import load_corpus
+
+    return [(e.id, e.name) for e in load_corpus(REPO_ROOT / "corpus").exercises]
+
+
+@pytest.mark.parametrize(("entry_id", "name"), _exercises())
+@pytest.mark.parametrize(("template", "section"), [
+    ("how do I make the {name} harder?", "make-it-harder"),
+    ("{name} is too hard for me, how can I make it easier?", "make-it-easier"),
+])
+def test_every_exercise_answers_harder_and_easier(bot, entry_id: str, name: str, template: str, section: str):
+    answer = bot.ask(template.format(name=name.lower()))
+    assert answer.citations and answer.citations[0].chunk_id == f"{entry_id}#{section}", answer.answer
+    check_citations(answer)
