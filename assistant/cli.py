@@ -188,11 +188,19 @@ def corpus_check() -> None:
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--share", is_flag=True, help="Also create a temporary public link through Gradio's share service.")
 @click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
-def serve(host: str, port: int, share: bool, index_dir: str | None) -> None:
+@click.option("--auth", metavar="USER:PASSWORD", help="Ask for this user name and password before the UI or its "
+              "API answers; the same as GLUTE_AUTH (prefer the variable: a flag shows in the process list).")
+def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | None) -> None:
     """Start the chat UI in your browser (the index is built first if there is none)."""
+    from .config import parse_auth
+
+    try:
+        credentials = parse_auth(auth if auth is not None else os.environ.get("GLUTE_AUTH") or None)
+    except GluteError as exc:
+        _fail(str(exc), EXIT_INVALID)
     from .ui import serve as run_server
 
-    run_server(host, port, share=share, settings=_settings(index_dir))
+    run_server(host, port, share=share, settings=_settings(index_dir), auth=credentials)
 
 
 @main.command("eval")

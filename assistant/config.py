@@ -6,12 +6,26 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .errors import InvalidAuth
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
 COLLECTION_NAME = "glute_chunks"
 MAX_QUESTION_CHARS = 2000
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """`user:password` (GLUTE_AUTH / --auth) as the pair Gradio's launch(auth=...) takes; None means no sign-in.
+    The message never repeats the value, so a mistyped password does not reach a terminal or a log."""
+    if value is None:
+        return None
+    user, colon, password = value.partition(":")
+    if not colon or not user.strip() or not password:
+        raise InvalidAuth("GLUTE_AUTH / --auth must be user:password (a user name, a colon, then a password, "
+                          "neither empty).")
+    return user, password
 
 
 def _env_path(name: str, default: Path) -> Path:

@@ -27,3 +27,7 @@ class IndexBusy(GluteError):
 
 class LLMConfigError(GluteError):
     """GLUTE_LLM / --llm names no provider glute knows, or the provider's package is missing."""
+
+
+class InvalidAuth(GluteError):
+    """GLUTE_AUTH / --auth is not `user:password`."""

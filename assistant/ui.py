@@ -21,6 +21,7 @@ from .config import Settings
 from .corpus import load_corpus
 from .display import exercise_markdown, question_markdown, sources_markdown, streamed
 from .errors import GluteError
+from .logs import configure_logging, log_answer
 
 if TYPE_CHECKING:
     from .pipeline import Assistant
@@ -41,6 +42,8 @@ SORRY = ("Sorry, something went wrong on my side while answering. Please try aga
          "or ask the question another way.")
 SOURCES_TITLE = "Sources"
 CONCURRENCY_LIMIT = 4
+QUEUE_SIZE = 64  # waiting requests beyond this get a polite "busy" error instead of piling up memory
+AUTH_MESSAGE = "Sign in to use glute."
 STREAM_PAUSE_S = 0.02
 CSS = """
 .glute-red-flag { background: #fdecea; color: #7f1d1d; border-left: 4px solid #c62828;
@@ -82,19 +85,21 @@ def build_app(bot: Assistant) -> gr.Blocks:
     """The whole UI for one loaded assistant; handlers catch every error so users never see a traceback."""
     feedback_path = bot.settings.state_dir / "feedback.jsonl"
 
-    def safe_ask(question: str, history: list[dict]):
+    def safe_ask(question: str, history: list[dict], via: str):
         try:
-            return bot.ask(question, history)
+            answer = bot.ask(question, history)
         except Exception:
-            log.exception("answering failed")
+            log.exception("answering failed (via %s)", via)
             return None
+        log_answer(answer, via)
+        return answer
 
     def respond(question: str, messages: list, turns: list[dict]):
         """Stream the answer to the question already shown in the chat, then add its Sources block."""
         if not question.strip():
             yield messages, turns
             return
-        answer = safe_ask(question, conversation(turns))
+        answer = safe_ask(question, conversation(turns), "chat")
         if answer is None:
             yield [*messages, gr.ChatMessage(role="assistant", content=SORRY)], [
                 *turns, {"question": question, "answer": None}]
@@ -127,7 +132,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
 
     def ask(question: str, history: list[dict] | None = None) -> dict:
         """Answer one question with citations; the same JSON as `glute ask --json`."""
-        answer = safe_ask(question, history or [])
+        answer = safe_ask(question, history or [], "api")
         if answer is None:
             raise gr.Error(SORRY)
         return answer.to_dict()
@@ -191,15 +196,17 @@ def build_app(bot: Assistant) -> gr.Blocks:
         chatbot.clear(lambda: [], None, turns, api_visibility="private")
         chatbot.like(record_vote, [chatbot, turns], None, api_visibility="private")
         gr.api(ask, api_name="ask")
-    return app.queue(default_concurrency_limit=CONCURRENCY_LIMIT)
+    return app.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
 
 
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, *, share: bool = False,
-           prevent_thread_lock: bool = False, quiet: bool = True):
-    """Start the server; system fonts keep the page from reaching for web fonts offline."""
+           prevent_thread_lock: bool = False, quiet: bool = True, auth: tuple[str, str] | None = None):
+    """Start the server; system fonts keep the page from reaching for web fonts offline. With `auth`
+    (user, password) the page and the API ask for them first."""
     theme = gr.themes.Soft(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
     return app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=prevent_thread_lock,
-                      quiet=quiet, theme=theme, css=CSS, ssr_mode=False, show_error=False, inbrowser=False)
+                      quiet=quiet, theme=theme, css=CSS, ssr_mode=False, show_error=False, inbrowser=False,
+                      auth=auth, auth_message=AUTH_MESSAGE if auth else None)
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -213,16 +220,24 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *, index_dir: str | Path | None = None,
-          settings: Settings | None = None) -> None:
-    """`glute serve`: load (building the index if missing), start the UI, print where it is, block until Ctrl-C."""
+          settings: Settings | None = None, auth: tuple[str, str] | None = None) -> None:
+    """`glute serve`: load (building the index if missing), start the UI, print where it is, block until Ctrl-C.
+    Errors and one line per answer go to `<state_dir>/glute.log`; `auth` is (user, password) and is never shown."""
     from .pipeline import Assistant
 
     ensure_port_free(host, port)
     bot = Assistant.load(index_dir, settings=settings, progress=True)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_path = configure_logging(bot.settings.state_dir)
     app = build_app(bot)
-    launch(app, host, port, share=share, prevent_thread_lock=True)
+    launch(app, host, port, share=share, prevent_thread_lock=True, auth=auth)
     print(f"glute is running at {app.local_url}  (Ctrl-C to stop)", flush=True)
+    if log_path:
+        print(f"Log: {log_path}", flush=True)
+    if auth:
+        print("Sign-in required (the user and password from GLUTE_AUTH / --auth).", flush=True)
+    elif share or host not in ("127.0.0.1", "localhost", "::1"):
+        print("Warning: no sign-in is set; anyone who can reach this address can use it "
+              "(set GLUTE_AUTH=user:password or --auth).", flush=True)
     if share and app.share_url:
         print(f"Public link (anyone with it can use this): {app.share_url}", flush=True)
     try:

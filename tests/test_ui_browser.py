@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import REPO_ROOT
-from tests.ui_fixtures import CHROMIUM, CHROMIUM_ARGS, ui_server_fixture  # noqa: F401
+from tests.ui_fixtures import CHROMIUM, CHROMIUM_ARGS, free_port, ui_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -163,3 +163,64 @@ def test_exercises_tab_renders_entries_with_references(page):
     expect(sheet).to_contain_text("Loop a resistance band around your upper thighs.")
     expect(sheet).to_contain_text("References")
     expect(sheet.locator("a[href^='https://doi.org/']").first).to_be_visible()
+
+
+HOSTILE_LINE = 'Loop a band over <script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> your thighs.'
+
+
+@pytest.fixture
+def hostile_url(small_corpus: Path, tmp_path: Path):
+    """A UI over a small corpus whose clamshell "Make it harder" section carries a script and an onerror image."""
+    from assistant import Assistant
+    from assistant.config import Settings
+    from assistant.index import ingest
+    from assistant.ui import build_app, launch
+
+    entry = small_corpus / "exercises" / "clamshell.md"
+    text = entry.read_text(encoding="utf-8")
+    assert "## Make it harder\n" in text
+    entry.write_text(text.replace("## Make it harder\n", f"## Make it harder\n- {HOSTILE_LINE} {{article:36}}\n"),
+                     encoding="utf-8")
+    settings = Settings(corpus_dir=small_corpus, index_dir=tmp_path / "index")
+    ingest(settings, progress=False)
+    app = build_app(Assistant.load(settings=settings, build_if_missing=False))
+    launch(app, "127.0.0.1", free_port(), prevent_thread_lock=True)
+    yield app.local_url
+    app.close()
+
+
+def test_html_in_a_corpus_entry_is_shown_as_text_never_run(browser, hostile_url: str):
+    """Corpus text reaches the page in the answer, its Sources block and the Exercises tab: shown, never run."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1200, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(ANSWER_MS)
+    try:
+        page.goto(hostile_url)
+        page.locator("#glute-question textarea").wait_for(timeout=FIRST_ANSWER_MS)
+        ask(page, "how do I make clamshells harder?", timeout=FIRST_ANSWER_MS)
+        expect(answers(page).first).to_contain_text(HOSTILE_LINE)
+
+        chat = page.locator("#glute-chat")
+        chat.get_by_role("button", name="Sources").first.click()
+        passage = chat.locator("blockquote").first
+        expect(passage).to_be_visible()
+        expect(passage).to_contain_text(HOSTILE_LINE)
+
+        page.get_by_role("tab", name="Exercises").click()
+        choice = page.locator("#glute-exercise input")
+        choice.click()
+        choice.fill("Clamshell")
+        page.get_by_role("option", name="Clamshell", exact=True).click()
+        sheet = page.locator("#glute-exercise-page")
+        expect(sheet).to_contain_text("Make it harder")
+        expect(sheet).to_contain_text(HOSTILE_LINE)
+
+        page.wait_for_timeout(500)  # time for an onerror handler to fire, had an <img> been made
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        injected = "#glute-chat script, #glute-chat img[src='x'], #glute-exercise-page script, " \
+                   "#glute-exercise-page img[src='x']"
+        assert page.locator(injected).count() == 0
+    finally:
+        context.close()

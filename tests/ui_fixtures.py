@@ -2,15 +2,25 @@
 
 Import the fixture into a test module with `from tests.ui_fixtures import ui_server_fixture  # noqa: F401`
 and ask for `ui_url`. The server is cached at module level, so the API and browser tests share one.
+`glute_serve(...)` starts the real `glute serve` command instead, for tests that need a separate process.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+
+from assistant.config import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,3 +49,41 @@ def ui_server_fixture(bot) -> Iterator[str]:
     _running.pop("url", None)
     if app is not None:
         app.close()
+
+
+@contextmanager
+def glute_serve(index_dir: Path, *args: str, env: dict[str, str] | None = None,
+                timeout: float = 180) -> Iterator[tuple[subprocess.Popen, str, list[str]]]:
+    """A real `glute serve` subprocess on a free loopback port: yields (process, url, its output lines so far).
+
+    Output is drained on a thread (so the pipe never fills) into the list, which keeps growing while it runs.
+    """
+    port = free_port()
+    full_env = {**os.environ, "GLUTE_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1",
+                "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
+    full_env.pop("GLUTE_CHROMA_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), *args],
+                            cwd=REPO_ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    ready = threading.Event()
+
+    def drain() -> None:
+        for line in proc.stdout:
+            output.append(line)
+            if "running at" in line:
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        if not ready.wait(timeout) or proc.poll() is not None:
+            raise RuntimeError(f"glute serve did not start (exit code {proc.poll()}):\n{''.join(output)[-2000:]}")
+        yield proc, f"http://127.0.0.1:{port}/", output
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
