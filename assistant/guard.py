@@ -69,7 +69,8 @@ DOMAIN = _any(
     r"\b(exercis\w*|workouts?|rehab\w*|physio\w*|physical therap\w*|therapists?|pt|strength\w*|"
     r"resistance bands?|bands?|reps?|sets?|squats?|bridges?|clams?|lunges?|step[- ]?ups?|deadlifts?|"
     r"planks?|hitch\w*|hike|walks?|running|runners?|run|jog\w*|muscles?|stretch\w*|pain|sore\w*|injur\w*|"
-    r"isometric|harder|easier|too (hard|easy)|levels?|dumbbells?|weights?|posture|balanc\w*)\b",
+    r"isometric|harder|easier|too (hard|easy)|levels?|dumbbells?|weights?|posture|balanc\w*|"
+    r"fire hydrants?|donkey kicks?|monster walks?|crab walks?|hip thrusts?|kickbacks?|step[- ]?downs?)\b",
 )
 # Body parts outside glute's scope: a question about them, naming nothing of the hip, is off-topic.
 ELSEWHERE = _any(r"\b(biceps?|triceps?|shoulders?|neck|wrists?|elbows?|chest|abs|arms?|hands?|fingers?|jaw|"
