@@ -59,7 +59,7 @@ def warm_latency(bot, questions: Questions, rounds: int) -> dict[str, Any]:
     for question, history in questions:
         bot.embeddings.embed_query(question)
         bot.ask(question, history)
-    encodes, asks, answered = [], [], []
+    encodes, asks, answered, paired = [], [], [], []
     stages: dict[str, list[float]] = defaultdict(list)
     for _ in range(rounds):
         for question, history in questions:
@@ -71,11 +71,14 @@ def warm_latency(bot, questions: Questions, rounds: int) -> dict[str, Any]:
             asks.append(_ms(started))
             if not answer.refused:
                 answered.append(asks[-1])
+            if "embed" in answer.timings_ms:
+                paired.append(asks[-1] / encodes[-1])
             for stage, ms in answer.timings_ms.items():
                 if not (stage in ("retrieve", "compose") and ms == 0.0):  # refusals fill skipped stages with 0
                     stages[stage].append(ms)
     return {"encode_p50_ms": percentile(encodes, 50), "ask_p50_ms": percentile(asks, 50),
             "ask_p95_ms": percentile(asks, 95), "answered_p50_ms": percentile(answered, 50),
+            "paired_ratio_p50": percentile(paired, 50),
             "stages_ms": {s: round(percentile(stages[s], 50), 3) for s in STAGES if stages[s]}}
 
 
@@ -129,7 +132,7 @@ def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan,
     started = time.perf_counter()
     bot = Assistant.load(settings=settings, build_if_missing=False)
     load_s = time.perf_counter() - started
-    lat = warm_latency(bot, QUESTIONS, 1)
+    lat = warm_latency(bot, QUESTIONS, max(1, plan.rounds - 1))
     del bot
     gc.collect()
     log(f"{name}: load {load_s:.1f} s, ask p50 {lat['ask_p50_ms']:.1f} ms, encode p50 {lat['encode_p50_ms']:.1f} ms")
@@ -152,7 +155,8 @@ def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log) -> dict[str
         for clients, per_client in plan.throughput.items():
             levels[str(clients)] = throughput(url, clients, per_client, plain)
             t = levels[str(clients)]
-            log(f"{clients} client(s): {t['rps']} req/s, p95 {t['p95_ms']} ms, {t['errors']} errors")
+            log(f"{clients} client(s): {t['rps']} req/s, p95 {t['p95_ms']} ms, {t['errors']} errors; plain HTTP "
+                f"{t['raw_http']['rps']} req/s, p95 {t['raw_http']['p95_ms']} ms")
         rss_after = rss_mb(pid)
     return {"serve_rss_mb": rss, "serve_rss_after_throughput_mb": rss_after, "serve_errors": errors,
             "throughput": levels}
@@ -165,6 +169,7 @@ def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
     from .pipeline import Assistant
 
     began = time.perf_counter()
+    load_before = os.getloadavg()[0]
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="glute-bench-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
@@ -179,7 +184,9 @@ def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
         del bot
         log(f"warm: ask p50 {warm['ask_p50_ms']:.1f} ms, p95 {warm['ask_p95_ms']:.1f} ms, "
             f"encode p50 {warm['encode_p50_ms']:.1f} ms")
-        notes.append(f"Warm ask p50 over answered questions only (no refusals): {warm['answered_p50_ms']:.1f} ms.")
+        notes.append(f"Warm ask p50 over answered questions only (no refusals): {warm['answered_p50_ms']:.1f} ms; "
+                     f"median over questions that were embedded of (ask ms / encode ms of the same question just "
+                     f"before): {warm['paired_ratio_p50']:.2f}.")
         served = measure_serve(settings.index_dir, work, plan, log)
         notes.append(f"`glute serve` RSS after the throughput runs too: {served['serve_rss_after_throughput_mb']:.0f} "
                      f"MB; errors among the 50 questions: {served['serve_errors']}.")
@@ -213,6 +220,8 @@ def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
     about = {"quick": plan.quick, "cpus": os.cpu_count(), "questions": len(QUESTIONS), "rounds": plan.rounds,
              "when": time.strftime("%Y-%m-%d %H:%M"), "seconds": time.perf_counter() - began, "notes": notes,
              "cold_runs": {"glute_ask_s": [round(x, 2) for x in asks], "floor_s": [round(x, 2) for x in floors]}}
+    notes.append(f"Load average (1 min) {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, on "
+                 f"{os.cpu_count()} cores: other processes on the machine inflate and scatter every number.")
     notes.append(f"Cold starts (median of {plan.cold_runs}): glute ask {about['cold_runs']['glute_ask_s']} s, "
                  f"model floor {about['cold_runs']['floor_s']} s.")
     return result, about

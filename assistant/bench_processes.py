@@ -148,12 +148,45 @@ def ask_many(url: str, questions: list[tuple[str, list[dict] | None]], count: in
     return errors
 
 
-def throughput(url: str, clients: int, per_client: int, questions: list[str]) -> dict[str, float | int]:
-    """`clients` threads, each with its own gradio_client.Client, each sending `per_client` questions."""
+class GradioSender:
+    """One gradio_client.Client, as a UI user's program would hold it."""
+
+    def __init__(self, url: str):
+        self.client = _client(url)
+
+    def __call__(self, question: str) -> bool:
+        answer = self.client.predict(question, [], api_name="/ask")
+        return isinstance(answer, dict) and "answer" in answer
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class HttpSender:
+    """The same endpoint through Gradio's plain REST route (POST, then read the event stream): the server's
+    capacity without gradio_client's own polling."""
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.url = f"{url}gradio_api/call/ask"
+        self.http = httpx.Client(timeout=60)
+
+    def __call__(self, question: str) -> bool:
+        posted = self.http.post(self.url, json={"data": [question, []]})
+        posted.raise_for_status()
+        body = self.http.get(f"{self.url}/{posted.json()['event_id']}").text
+        return "event: complete" in body
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def drive(senders: list, per_client: int, questions: list[str]) -> dict[str, float | int]:
+    """One thread per sender, all released at once, each sending `per_client` questions in turn."""
     from .bench_report import percentile
 
-    pool = [_client(url) for _ in range(clients)]  # connected before the clock starts
-    start = threading.Barrier(clients + 1)
+    start = threading.Barrier(len(senders) + 1)
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -165,15 +198,14 @@ def throughput(url: str, clients: int, per_client: int, questions: list[str]) ->
             question = questions[(index * per_client + j) % len(questions)]
             began = time.perf_counter()
             try:
-                answer = pool[index].predict(question, [], api_name="/ask")
-                ok = isinstance(answer, dict) and "answer" in answer
+                ok = senders[index](question)
             except Exception:
                 ok = False
             with lock:
                 latencies.append((time.perf_counter() - began) * 1000)
                 errors += not ok
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(senders))]
     for thread in threads:
         thread.start()
     start.wait()
@@ -181,9 +213,17 @@ def throughput(url: str, clients: int, per_client: int, questions: list[str]) ->
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - began
-    for client in pool:
-        client.close()
-    requests = clients * per_client
-    return {"clients": clients, "requests": requests, "rps": round((requests - errors) / wall, 2),
+    for sender in senders:
+        sender.close()
+    requests = len(senders) * per_client
+    return {"clients": len(senders), "requests": requests, "rps": round((requests - errors) / wall, 2),
             "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
             "errors": errors, "seconds": round(wall, 2)}
+
+
+def throughput(url: str, clients: int, per_client: int, questions: list[str]) -> dict:
+    """`clients` threads each with its own gradio_client.Client; then the same load over plain HTTP."""
+    level = drive([GradioSender(url) for _ in range(clients)], per_client, questions)
+    raw = drive([HttpSender(url) for _ in range(clients)], per_client, questions)
+    level["raw_http"] = {k: raw[k] for k in ("rps", "p50_ms", "p95_ms", "errors")}
+    return level
