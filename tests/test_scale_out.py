@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -12,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import REPO_ROOT
 from tests.helpers import run_glute
-from tests.ui_fixtures import free_port
+from tests.ui_fixtures import free_port, glute_serve
 
 
 def _wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
@@ -51,31 +49,20 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
 def test_ingest_and_two_servers_share_a_chroma_server(chroma_server: str, tmp_path: Path):
     from gradio_client import Client
 
-    env = {"GLUTE_INDEX_DIR": str(tmp_path / "unused-local-index")}
+    local = tmp_path / "unused-local-index"
+    env = {"GLUTE_INDEX_DIR": str(local)}
     first = run_glute("--chroma-url", chroma_server, "ingest", "--quiet", env=env)
     assert first.returncode == 0, first.stderr
     assert f"rebuilt at {chroma_server}" in first.stdout
     again = run_glute("--chroma-url", chroma_server, "ingest", "--quiet", env=env)
     assert "(0 chunks embedded)" in again.stdout
-    assert not (tmp_path / "unused-local-index").exists()  # nothing went to the local store
+    assert not local.exists()  # nothing went to the local store
 
-    servers = []
-    try:
-        for _ in range(2):
-            port = free_port()
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], cwd=REPO_ROOT,
-                env={**os.environ, **env, "GLUTE_CHROMA_URL": chroma_server},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            servers.append((proc, f"http://127.0.0.1:{port}/"))
-        for proc, url in servers:
-            _wait_for(url, proc)
+    server = {"GLUTE_CHROMA_URL": chroma_server}
+    with glute_serve(local, env=server) as (_, first_url, _), glute_serve(local, env=server) as (_, second_url, _):
+        for url in (first_url, second_url):
             answer = Client(url, verbose=False).predict("how do I make clamshells harder?", [], api_name="/ask")
             assert answer["citations"][0]["chunk_id"] == "clamshell#make-it-harder"
-    finally:
-        for proc, _ in servers:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path):

@@ -59,9 +59,9 @@ def glute_serve(index_dir: Path, *args: str, env: dict[str, str] | None = None,
     Output is drained on a thread (so the pipe never fills) into the list, which keeps growing while it runs.
     """
     port = free_port()
-    full_env = {**os.environ, "GLUTE_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1",
+    inherited = {k: v for k, v in os.environ.items() if k != "GLUTE_CHROMA_URL"}  # only when asked for
+    full_env = {**inherited, "GLUTE_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1",
                 "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
-    full_env.pop("GLUTE_CHROMA_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), *args],
                             cwd=REPO_ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
