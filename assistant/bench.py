@@ -158,10 +158,14 @@ def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log) -> dict[str
         plain = [q for q, history in QUESTIONS if not history]
         levels = {}
         for clients, per_client in plan.throughput.items():
-            levels[str(clients)] = throughput(url, clients, per_client, plain)
+            levels[str(clients)] = throughput(url, clients, per_client, plain, default_client=clients == 16)
             t = levels[str(clients)]
             log(f"{clients} client(s): {t['rps']} req/s, p95 {t['p95_ms']} ms, {t['errors']} errors; plain HTTP "
                 f"{t['raw_http']['rps']} req/s, p95 {t['raw_http']['p95_ms']} ms")
+            if "default_ssl_client" in t:
+                slow = t["default_ssl_client"]
+                log(f"{clients} clients at gradio_client's default ssl_verify=True: {slow['rps']} req/s, "
+                    f"p95 {slow['p95_ms']} ms, {slow['errors']} errors")
         rss_after = rss_mb(pid)
     return {"serve_rss_mb": rss, "serve_rss_after_throughput_mb": rss_after, "serve_errors": errors,
             "throughput": levels}
@@ -175,6 +179,8 @@ def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
 
     began = time.perf_counter()
     load_before = os.getloadavg()[0]
+    if load_before > 0.5 * (os.cpu_count() or 1):
+        log(f"warning: load average {load_before:.1f} on {os.cpu_count()} cores; other processes will skew the numbers")
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="glute-bench-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
