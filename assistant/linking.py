@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 
 SHORT_NAME = 5  # names this short must match a whole word exactly
 COVERAGE = 0.85  # share of a name the matched part of the question must span
+PREFIX = 3  # a typo rarely hits the first three letters of a word
 
 
 def normalize(text: str) -> str:
@@ -41,6 +42,18 @@ class Linker:
             if len(key) >= 2:  # "pt" is a real name; names this short only match as whole words
                 table.setdefault(key, doc_id)
         self.names = sorted(table.items(), key=lambda item: -len(item[0]))
+        # Only names sharing a word beginning with the question can match, fuzzily or not: index them by those
+        # beginnings, so a question scores a handful of names however large the corpus grows.
+        self._by_prefix: dict[str, set[int]] = {}
+        for index, (alias, _) in enumerate(self.names):
+            for word in alias.split():
+                self._by_prefix.setdefault(word[:PREFIX], set()).add(index)
+
+    def _candidates(self, query: str) -> list[tuple[str, str]]:
+        found: set[int] = set()
+        for word in query.split():
+            found |= self._by_prefix.get(word[:PREFIX], set())
+        return [self.names[i] for i in sorted(found)]
 
     @staticmethod
     def _threshold(alias: str) -> float:
@@ -53,7 +66,7 @@ class Linker:
             return []
         padded = f" {query} "
         found: list[Link] = []
-        for alias, doc_id in self.names:
+        for alias, doc_id in self._candidates(query):
             if len(alias) <= SHORT_NAME:
                 pos = padded.find(f" {alias} ")
                 if pos < 0:

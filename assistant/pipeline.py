@@ -138,7 +138,7 @@ class Assistant:
     def _red_flag(self, question: str, standalone: str, timings: dict[str, float], started: float) -> Answer:
         """Lead with advice to seek care; cite the red-flag passages, never an exercise."""
         with _timed(timings, "compose"):
-            chunks = [c for c in self.chunks if c.doc_id == RED_FLAG_DOC and c.section != "Summary"]
+            chunks = [c for c in self.retriever.by_doc.get(RED_FLAG_DOC, []) if c.section != "Summary"]
             answer_text, citations = render(red_flag_draft(RED_FLAG_LEAD, standalone, chunks))
         timings.setdefault("retrieve", 0.0)
         timings["total"] = (time.perf_counter() - started) * 1000
