@@ -246,11 +246,7 @@ def _embed_into(store: Chroma, chunks: list[Chunk], progress: bool) -> None:
 
     with tqdm(total=len(chunks), desc="Embedding", unit="chunk", disable=not progress or not chunks) as bar:
         for batch in _batches(chunks, BATCH_SIZE):
-            store.add_texts(
-                texts=[c.embed_text for c in batch],
-                metadatas=[c.metadata() for c in batch],
-                ids=[c.chunk_id for c in batch],
-            )
+            store.add_documents([c.to_document() for c in batch], ids=[c.chunk_id for c in batch])
             bar.update(len(batch))
 
 
@@ -328,7 +324,3 @@ def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> 
         return report
     finally:
         lock.release()
-
-
-def open_index(settings: Settings) -> Chroma:
-    return open_backend(settings).open()
