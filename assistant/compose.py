@@ -53,7 +53,7 @@ def _grouped(lines: list[str], groups: int) -> list[str]:
     return [" ".join(lines[i : i + size]) for i in range(0, len(lines), size)]
 
 
-def _lead(chunk: Chunk, query: Query) -> str:
+def _lead(chunk: Chunk) -> str:
     if chunk.kind == "exercise":
         return LEADS.get(chunk.section, "About the {name}:").format(name=chunk.title.lower())
     if chunk.kind == "topic":
@@ -89,7 +89,7 @@ def draft_answer(question: str, query: Query, hits: list[Hit], max_points: int =
             lines = _grouped(lines, max_points)
         else:
             lines = best_lines(chunk, question, max_points)
-    return Draft(_lead(chunk, query), [(line, chunk) for line in lines])
+    return Draft(_lead(chunk), [(line, chunk) for line in lines])
 
 
 def render(draft: Draft) -> tuple[str, list[Citation]]:
