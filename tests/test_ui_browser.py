@@ -150,15 +150,20 @@ def test_example_button_thumbs_up_and_clear(page, settings):
     expect(bot_messages(page)).to_have_count(0)
 
 
-def test_exercises_tab_renders_entries_with_references(page):
-    from playwright.sync_api import expect
-
+def open_exercise(page, name: str):
+    """Pick an exercise in the Exercises tab; returns its rendered page."""
     page.get_by_role("tab", name="Exercises").click()
     choice = page.locator("#glute-exercise input")
     choice.click()
-    choice.fill("Clamshell")
-    page.get_by_role("option", name="Clamshell", exact=True).click()
-    sheet = page.locator("#glute-exercise-page")
+    choice.fill(name)
+    page.get_by_role("option", name=name, exact=True).click()
+    return page.locator("#glute-exercise-page")
+
+
+def test_exercises_tab_renders_entries_with_references(page):
+    from playwright.sync_api import expect
+
+    sheet = open_exercise(page, "Clamshell")
     expect(sheet).to_contain_text("Make it harder")
     expect(sheet).to_contain_text("Loop a resistance band around your upper thighs.")
     expect(sheet).to_contain_text("References")
@@ -208,12 +213,7 @@ def test_html_in_a_corpus_entry_is_shown_as_text_never_run(browser, hostile_url:
         expect(passage).to_be_visible()
         expect(passage).to_contain_text(HOSTILE_LINE)
 
-        page.get_by_role("tab", name="Exercises").click()
-        choice = page.locator("#glute-exercise input")
-        choice.click()
-        choice.fill("Clamshell")
-        page.get_by_role("option", name="Clamshell", exact=True).click()
-        sheet = page.locator("#glute-exercise-page")
+        sheet = open_exercise(page, "Clamshell")
         expect(sheet).to_contain_text("Make it harder")
         expect(sheet).to_contain_text(HOSTILE_LINE)
 
