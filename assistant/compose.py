@@ -113,5 +113,5 @@ def red_flag_draft(lead: str, question: str, chunks: list[Chunk], max_points: in
     if not chunks:
         return Draft(lead, [])
     wanted = _terms(question)
-    chunk = max(chunks, key=lambda c: (len(_terms(c.text) & wanted), -chunks.index(c)))
+    chunk = max(chunks, key=lambda c: len(_terms(c.text) & wanted))  # ties: the first, as max keeps it
     return Draft(lead, [(line, chunk) for line in best_lines(chunk, question, max_points)])

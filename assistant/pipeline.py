@@ -93,7 +93,7 @@ class Assistant:
         if verdict and verdict.action == "refuse":  # decided on the person's own words, nothing added
             return self._refusal(text, text, verdict.reason, timings, started)
         if verdict and verdict.action == "escalate":
-            return self._red_flag(text, text, timings, started)
+            return self._red_flag(text, timings, started)
         with _timed(timings, "condense"):
             turns = clean_history(history)
             standalone = condense(text, turns, self.retriever.linker, self.titles)
@@ -109,8 +109,7 @@ class Assistant:
         best = max((h.dense for h in hits if h.dense is not None), default=None)
         if self.retriever.mode == "bm25" and hits:
             best = 1.0  # no similarity to judge by; trust the lexical match
-        targeted = bool(set(query.intents) - {"why", "muscles"}) and any(
-            self.retriever.by_doc[d][0].kind == "exercise" for d in query.links)
+        targeted = query.names_exercise and bool(set(query.intents) - {"why", "muscles"})
         reason = judge_evidence(standalone, bool(query.links), targeted, query.unknown, best) if hits else "no_evidence"
         if reason:
             return self._refusal(text, standalone, reason, timings, started)
@@ -135,14 +134,14 @@ class Assistant:
         return Answer(question, standalone, REFUSALS[reason].format(detail=detail), refused=True,
                       refusal_reason=reason, timings_ms=timings)
 
-    def _red_flag(self, question: str, standalone: str, timings: dict[str, float], started: float) -> Answer:
+    def _red_flag(self, question: str, timings: dict[str, float], started: float) -> Answer:
         """Lead with advice to seek care; cite the red-flag passages, never an exercise."""
         with _timed(timings, "compose"):
             chunks = [c for c in self.retriever.by_doc.get(RED_FLAG_DOC, []) if c.section != "Summary"]
-            answer_text, citations = render(red_flag_draft(RED_FLAG_LEAD, standalone, chunks))
+            answer_text, citations = render(red_flag_draft(RED_FLAG_LEAD, question, chunks))
         timings.setdefault("retrieve", 0.0)
         timings["total"] = (time.perf_counter() - started) * 1000
-        return Answer(question, standalone, answer_text, citations, safety="red_flag", timings_ms=timings)
+        return Answer(question, question, answer_text, citations, safety="red_flag", timings_ms=timings)
 
     def as_runnable(self) -> Runnable:
         """The assistant as a LangChain Runnable: {"question", "history"} -> Answer."""

@@ -58,6 +58,7 @@ class Query:
     intents: list[str]
     sections: list[str]
     unknown: list[str] = field(default_factory=list)  # content words the corpus never uses
+    names_exercise: bool = False  # one of the links is an exercise (not only a topic)
 
 
 class Retriever:
@@ -90,8 +91,9 @@ class Retriever:
         for link in sorted(found, key=lambda link: -link.start):
             unlinked = unlinked[: link.start] + " " + unlinked[link.end :]
         intents = detect_intents(unlinked)  # "single-leg balance" names an exercise, not a wish for tips
-        return Query(question, [link.doc_id for link in found], intents, preferred_sections(intents),
-                     self.vocabulary.unknown(unlinked))
+        links = [link.doc_id for link in found]
+        return Query(question, links, intents, preferred_sections(intents), self.vocabulary.unknown(unlinked),
+                     names_exercise=any(self.by_doc[d][0].kind == "exercise" for d in links))
 
     def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """Ids and cosine similarities only: the chunks are already in memory, and fetching their documents and
@@ -149,12 +151,11 @@ class Retriever:
             for chunk in self.by_doc.get("source", []):
                 if doc_id in chunk.about:
                     hit(chunk.chunk_id).score += ARTICLE_LINK_BONUS * weight
-        names_exercise = any(self.by_doc[d][0].kind == "exercise" for d in query.links)
         for h in hits.values():  # sections are per exercise: the intent only counts for the one named
             if h.chunk.kind == "exercise" and h.chunk.section in query.sections and h.chunk.doc_id in query.links:
                 order = query.sections.index(h.chunk.section)
                 h.score += SECTION_BONUS / (1 + 0.5 * order)
-            elif h.chunk.kind == "topic" and not names_exercise:
+            elif h.chunk.kind == "topic" and not query.names_exercise:
                 h.score += GENERAL_TOPIC_BONUS
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk_id))[:k]
         lap("fuse")

@@ -13,21 +13,20 @@ from .linking import normalize
 
 # Words that carry no subject of their own in a question.
 GENERIC = frozenset("""
-actual after again almost always another anyway around away back basically before begin being best better
-both bring came certain change come coming completely correct day days definitely describe difference
-different does each else enough even exact exactly example explain fine first general generally going gone
-happen happened happens having hear heard here however idea important instead involve involved keep kinda last
-later least less little long look looking lot lots main make matter mean means meant month months more most
-much need needed needs never next normal normally often only other others part people perhaps point possible
-pretty probably proper properly question quick quickly rather reason said same seem seems several show simple
-since situation some sometimes soon specific still such suppose supposed take taking than that them then there
-these they thing this those through told totally true trying type usual usually very wait well went were whether
-will with without work works worth wrong year years yes your yourself easy hard tough difficult reps rep sets
-workout workouts visit visits appointment avoid nowhere yesterday weekly""".split()) | frozenset("""
-about actually also anything anyone best better could daily does doing done dont every everything explain feel
-feels getting give good great hello help helps ideal just kind know like maybe might much many okay please
-really right should something someone sort start started still stuff sure tell thank thanks thing things think
-today tomorrow want wanted ways week weeks what whats when where which while would youre cant ive hows whys
+about actual actually after again almost also always another anyone anything anyway appointment around avoid away
+back basically before begin being best better both bring came cant certain change come coming completely correct
+could daily day days definitely describe difference different difficult does doing done dont each easy else enough
+even every everything exact exactly example explain feel feels fine first general generally getting give going gone
+good great happen happened happens hard having hear heard hello help helps here however hows idea ideal important
+instead involve involved ive just keep kind kinda know last later least less like little long look looking lot lots
+main make many matter maybe mean means meant might month months more most much need needed needs never next normal
+normally nowhere often okay only other others part people perhaps please point possible pretty probably proper
+properly question quick quickly rather really reason rep reps right said same seem seems sets several should show
+simple since situation some someone something sometimes soon sort specific start started still stuff such suppose
+supposed sure take taking tell than thank thanks that them then there these they thing things think this those
+through today told tomorrow totally tough true trying type usual usually very visit visits wait want wanted ways
+week weekly weeks well went were what whats when where whether which while whys will with without work workout
+workouts works worth would wrong year years yes yesterday your youre yourself
 """.split())
 MIN_LENGTH = 4
 PREFIX = 5
