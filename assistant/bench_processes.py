@@ -118,13 +118,18 @@ def running_server(index_dir: Path, log_path: Path, timeout: float = 240) -> Ite
                     break
             yield f"http://127.0.0.1:{port}/", proc.pid
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_gracefully(proc, timeout=20)
+
+
+def stop_gracefully(proc: subprocess.Popen, timeout: float) -> None:
+    """Ctrl-C a `glute serve` (so it closes its queue and ports), killing it only if it does not stop in time."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _client(url: str, ssl_verify: bool = False):

@@ -8,7 +8,6 @@ and ask for `ui_url`. The server is cached at module level, so the API and brows
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.bench_processes import stop_gracefully
 from assistant.config import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -80,10 +80,4 @@ def glute_serve(index_dir: Path, *args: str, env: dict[str, str] | None = None,
             raise RuntimeError(f"glute serve did not start (exit code {proc.poll()}):\n{''.join(output)[-2000:]}")
         yield proc, f"http://127.0.0.1:{port}/", output
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_gracefully(proc, timeout=30)
