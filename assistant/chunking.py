@@ -102,7 +102,7 @@ def _at_a_glance(entry: Entry) -> Section | None:
     ]
     if meta.dosage:
         facts.append(("Dosage", meta.dosage))
-    return Section(AT_A_GLANCE, tuple(Line(f"{k}: {v}.", "-", tags) for k, v in facts))
+    return Section(AT_A_GLANCE, tuple(Line(f"{k}: {v.rstrip('.')}.", "-", tags) for k, v in facts))
 
 
 def entry_chunks(entry: Entry, source: str) -> list[Chunk]:

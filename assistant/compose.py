@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from .answer import Citation
 from .chunking import AT_A_GLANCE, Chunk
+from .intent import INTENT_LINES
 from .retrieve import Hit, Query
 
 LEADS = {
@@ -21,6 +22,7 @@ LEADS = {
     "Summary": "About the {name}:",
     AT_A_GLANCE: "The {name} at a glance:",
 }
+INTENT_LEADS = {"dosage": "How much and how often to do the {name}:"}
 MARKER = re.compile(r"\[\d+\]")
 WORD = re.compile(r"[a-z0-9]+")
 STOP = frozenset((
@@ -82,6 +84,8 @@ def draft_answer(question: str, query: Query, hits: list[Hit], max_points: int =
     into steps; any other long passage gives the lines sharing most words with the question."""
     focus = [h for h in hits if h.chunk.kind != "article"] or hits
     on_target = [h for h in focus if h.chunk.section in query.sections and h.chunk.doc_id in query.links]
+    if on_target and (draft := _intent_lines(query, [h.chunk for h in on_target], max_points)):
+        return draft
     chunk = (on_target or focus)[0].chunk
     lines = _lines(chunk)
     if len(lines) > max_points:
@@ -90,6 +94,19 @@ def draft_answer(question: str, query: Query, hits: list[Hit], max_points: int =
         else:
             lines = best_lines(chunk, question, max_points)
     return Draft(_lead(chunk), [(line, chunk) for line in lines])
+
+
+def _intent_lines(query: Query, chunks: list[Chunk], max_points: int) -> Draft | None:
+    """When the lead intent is answered by one kind of statement, those statements from the named exercise's
+    sections, in the order the intent prefers the sections, each citing its own passage."""
+    lead_intent = query.intents[0] if query.intents else ""
+    if lead_intent not in INTENT_LINES:
+        return None
+    ordered = sorted((c for c in chunks if c.doc_id == chunks[0].doc_id), key=lambda c: query.sections.index(c.section))
+    points = [(line, chunk) for chunk in ordered for line in _lines(chunk) if INTENT_LINES[lead_intent].search(line)]
+    if not points:
+        return None
+    return Draft(INTENT_LEADS[lead_intent].format(name=chunks[0].title.lower()), points[:max_points])
 
 
 def render(draft: Draft) -> tuple[str, list[Citation]]:

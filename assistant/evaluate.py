@@ -170,11 +170,7 @@ def assistant_system(bot) -> System:
         answer = bot.ask(q.question, q.history)
         ranked: list[tuple[str, str]] = []
         if q.answerable and answer.standalone_question.strip():
-            standalone = answer.standalone_question
-            query = bot.retriever.understand(standalone)
-            vector = bot.embeddings.embed_query(standalone) if bot.retriever.mode != "bm25" else None
-            hits = bot.retriever.retrieve(standalone, vector, k=DEPTH, candidates=max(bot.settings.candidates, DEPTH),
-                                          query=query)
+            _, hits = bot.search(answer.standalone_question, DEPTH)
             ranked = [(h.chunk_id, h.chunk.doc_id) for h in hits]
         return answer, ranked
     return run

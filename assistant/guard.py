@@ -60,7 +60,9 @@ MEDICAL = _any(
     r"\b(diagnos\w*|do i have|have i got|is it (a |an )?(tear|torn|bursitis|tendinopathy|tendinitis|tendonitis|"
     r"arthritis|fracture|sciatica|cancer)|what'?s wrong with (me|my)|what is wrong with (me|my))\b",
     r"\b(prescri\w*|mri|x-?rays?|ct scan|ultrasound scan|need (an? )?(surgery|operation|scan))\b",
-    r"\b(is|are) (my|it|this|that|the)\b.{0,30}\b(torn|tear|ruptured|broken|fractured|damaged|inflamed)\b",
+    # "is my tendon torn?" asks for a diagnosis; "what are the signs of a broken hip?" asks for facts
+    r"\b(is|are) (my|it|this|that|the)\b(?:(?! of\b)[^?.!]){0,30}\b(torn|tear|ruptured|broken|fractured|damaged|"
+    r"inflamed)\b",
 )
 
 DOMAIN = _any(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
-# Checked in order; a question can carry several intents ("how do I do it and what should I avoid?").
+# Checked in order; a question can carry several intents ("how do I do it and what should I avoid?"). "How soon"
+# comes first: in "when can I make it harder?" the caution about pace matters more than the next step.
 INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.IGNORECASE)
     for name, pattern in {
+        "pace": r"\b(how (fast|quickly|soon)|when (can|should|do|will|could) (i|you)|too (soon|fast|quickly)|"
+                r"rush\w*|ready to)\b",
         "harder": r"\b(harder|hardr|more (challenging|difficult|intense|resistance)|progress\w*|advance\w*|"
-                  r"too easy|level up|increase (the )?(challenge|difficulty|intensity)|add (weight|resistance)|"
+                  r"too easy|level up|increase (the )?(challenge|difficulty|intensity)|"
+                  r"add(ing)? (weights?|resistance|bands?)|heavier|stronger bands?|"
                   r"tougher|challenge)\b",
         "easier": r"\b(easier|easyer|eaiser|(?<!too )easy|less (difficult|challenging|hard)|too (hard|difficult)|"
                   r"regress\w*|modif\w*|simpler|beginner|can ?no?t (do|manage|finish)|struggl\w*|gentler|"
@@ -22,7 +26,7 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                  r"proper(ly)?|correctly|walk me through|explain how)\b",
         "tips": r"\b(tips?|cues?|form|posture|positio\w*|align\w*|balance|mirror|pointed|toes?)\b",
         "cautions": r"\b(safe(ly|ty)?|pain(ful)?|hurts?|hurting|cautions?|careful|risks?|injur\w*|dangerous|"
-                    r"sore|stop)\b",
+                    r"sore(ness)?|aches?|aching|discomfort|stop)\b",
         "muscles": r"\b(muscles?|targets?|work(s|ing)?|activat\w*|strengthen\w*|what does it)\b",
         "equipment": r"\b(equipment|need|gear|bands?|weights?|dumbbells?|barbell|mat|tube|handles?)\b",
         "measure": r"\b(how (high|tall|low|far|deep|wide|big)|height|hight|heigth|hieght|depth|distance|"
@@ -45,10 +49,37 @@ INTENT_SECTIONS: dict[str, tuple[str, ...]] = {
     "muscles": ("Summary", "At a glance"),
     "equipment": ("At a glance", "Make it harder"),
     "measure": ("Tips", "At a glance", "Make it harder"),
-    "dosage": ("At a glance", "Tips"),
+    "dosage": ("At a glance", "Cautions", "Tips"),
+    "pace": ("Cautions",),
     "why": ("Summary",),
     "about": ("Summary",),
 }
+
+
+# Intents whose answer is a kind of statement spread over several sections of an entry (a dosage in the front
+# matter, "your physical therapist should set your repetitions" under Cautions) rather than one section.
+INTENT_LINES: dict[str, re.Pattern[str]] = {
+    "dosage": re.compile(r"\b(dosage|repetitions?|repeat|how (often|long|many)|seconds?|times)\b", re.IGNORECASE),
+}
+
+
+# A question naming no exercise, about exercising, whose lead intent is how to progress, how much to do or how
+# soon, is about progression in general: the entry and section that answer it.
+GENERAL_ROUTES: dict[str, tuple[str, str]] = {
+    "harder": ("safe-progression", "What changes how hard an exercise is"),
+    "easier": ("safe-progression", "Making an exercise easier"),
+    "dosage": ("safe-progression", "Who sets your program"),
+    "pace": ("safe-progression", "Summary"),
+}
+EXERCISING = re.compile(r"\b(exercis\w*|workouts?|training|reps?|repetitions?|sets?|routine|program\w*|rehab\w*|"
+                        r"bands?|weights?)\b", re.IGNORECASE)
+
+
+def general_route(question: str, intents: list[str]) -> tuple[str, str] | None:
+    """The (entry, section) answering a general question about exercising, by its lead intent."""
+    if not intents or intents[0] not in GENERAL_ROUTES or not EXERCISING.search(question):
+        return None
+    return GENERAL_ROUTES[intents[0]]
 
 
 def detect_intents(question: str) -> list[str]:

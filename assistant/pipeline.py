@@ -15,7 +15,7 @@ from .config import Settings
 from .errors import InvalidQuestion
 from .generative import OnDelta, Writer
 from .guard import clean_question, judge_evidence, screen
-from .retrieve import Mode, Retriever
+from .retrieve import Hit, Mode, Query, Retriever
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
 
 RED_FLAG_DOC = "when-to-see-a-clinician"
+# Intents too broad to vouch for words the corpus never uses ("how soon after a c-section ...").
+UNTARGETED_INTENTS = frozenset({"why", "muscles", "pace"})
 SCOPE = ("I can help with gluteus medius (outer hip) pain and the exercises that rehabilitate it: how to do "
          "each one, how to make it easier or harder, common mistakes, and when to see a clinician.")
 REFUSALS: dict[str, str] = {
@@ -101,15 +103,11 @@ class Assistant:
             with _timed(timings, "condense"):
                 standalone = self.writer.condense(text, turns) or standalone
         with _timed(timings, "retrieve"):
-            query = self.retriever.understand(standalone)
-            with _timed(timings, "embed"):
-                vector = self.embeddings.embed_query(standalone) if self.retriever.mode != "bm25" else None
-            hits = self.retriever.retrieve(standalone, vector, k=self.settings.top_k,
-                                           candidates=self.settings.candidates, query=query, timings=timings)
+            query, hits = self.search(standalone, self.settings.top_k, timings)
         best = max((h.dense for h in hits if h.dense is not None), default=None)
         if self.retriever.mode == "bm25" and hits:
             best = 1.0  # no similarity to judge by; trust the lexical match
-        targeted = query.names_exercise and bool(set(query.intents) - {"why", "muscles"})
+        targeted = query.names_exercise and bool(set(query.intents) - UNTARGETED_INTENTS)
         reason = judge_evidence(standalone, bool(query.links), targeted, query.unknown, best) if hits else "no_evidence"
         if reason:
             return self._refusal(text, standalone, reason, timings, started)
@@ -125,6 +123,16 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(text, standalone, answer_text, citations, mode=mode, timings_ms=timings,
                       fallback_reason=fallback_reason)
+
+    def search(self, standalone: str, k: int, timings: dict[str, float] | None = None) -> tuple[Query, list[Hit]]:
+        """What retrieval understood of a standalone question, and its k best passages."""
+        timings = timings if timings is not None else {}
+        query = self.retriever.understand(standalone)
+        with _timed(timings, "embed"):
+            vector = self.embeddings.embed_query(query.search_text) if self.retriever.mode != "bm25" else None
+        hits = self.retriever.retrieve(standalone, vector, k=k, candidates=max(self.settings.candidates, k),
+                                       query=query, timings=timings)
+        return query, hits
 
     def _refusal(self, question: str, standalone: str, reason: RefusalReason, timings: dict[str, float],
                  started: float, detail: str = "") -> Answer:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from .chunking import Chunk
-from .intent import detect_intents, preferred_sections
+from .intent import detect_intents, general_route, preferred_sections
 from .linking import Linker, normalize
 from .vocabulary import Vocabulary
 
@@ -59,6 +59,10 @@ class Query:
     sections: list[str]
     unknown: list[str] = field(default_factory=list)  # content words the corpus never uses
     names_exercise: bool = False  # one of the links is an exercise (not only a topic)
+    search_text: str = ""  # the question in the corpus's words (typos corrected), for the rankers
+
+    def __post_init__(self) -> None:
+        self.search_text = self.search_text or self.text
 
 
 class Retriever:
@@ -93,7 +97,8 @@ class Retriever:
         intents = detect_intents(unlinked)  # "single-leg balance" names an exercise, not a wish for tips
         links = [link.doc_id for link in found]
         return Query(question, links, intents, preferred_sections(intents), self.vocabulary.unknown(unlinked),
-                     names_exercise=any(self.by_doc[d][0].kind == "exercise" for d in links))
+                     names_exercise=any(self.by_doc[d][0].kind == "exercise" for d in links),
+                     search_text=self.vocabulary.in_corpus_terms(question))
 
     def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """Ids and cosine similarities only: the chunks are already in memory, and fetching their documents and
@@ -128,7 +133,7 @@ class Retriever:
 
         dense = self.dense_ranking(vector, candidates) if self.mode != "bm25" and vector is not None else []
         lap("dense")
-        lexical = self.bm25_ranking(question, candidates) if self.mode != "dense" else []
+        lexical = self.bm25_ranking(query.search_text, candidates) if self.mode != "dense" else []
         lap("lexical")
         hits: dict[str, Hit] = {}
 
@@ -151,6 +156,9 @@ class Retriever:
             for chunk in self.by_doc.get("source", []):
                 if doc_id in chunk.about:
                     hit(chunk.chunk_id).score += ARTICLE_LINK_BONUS * weight
+        route = general_route(query.text, query.intents) if not query.names_exercise else None
+        for chunk in self.by_doc.get(route[0], []) if route else []:
+            hit(chunk.chunk_id).score += TOPIC_LINK_BONUS + (SECTION_BONUS if chunk.section == route[1] else 0.0)
         for h in hits.values():  # sections are per exercise: the intent only counts for the one named
             if h.chunk.kind == "exercise" and h.chunk.section in query.sections and h.chunk.doc_id in query.links:
                 order = query.sections.index(h.chunk.section)

@@ -1,8 +1,10 @@
-"""The words the corpus uses, to notice a question about something it never mentions ("swimming",
-"mattress"), which the embedding alone would still place near some passage."""
+"""The words the corpus uses: to notice a question about something it never mentions ("swimming",
+"mattress"), which the embedding alone would still place near some passage, and to put a question into the
+corpus's own words (typos corrected, everyday words paired with the terms the entries use) before searching."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from bm25s.stopwords import STOPWORDS_EN
@@ -31,6 +33,16 @@ workouts works worth would wrong year years yes yesterday your youre yourself
 MIN_LENGTH = 4
 PREFIX = 5
 MAX_TYPO_EDITS = 1  # "exercize" and "hipp" are typos of corpus words, not new subjects
+MIN_CORRECTED = 6  # shorter words are known by a near corpus word but searched as written
+# Everyday words people use for what the entries call something else. Each maps to corpus words with the
+# same meaning; it never adds a subject of its own (a lay word for something the corpus lacks stays unknown).
+LAY_TERMS: dict[str, str] = {
+    "kneecap": "knee patellofemoral", "kneecaps": "knee patellofemoral",
+    "jog": "run", "jogging": "running", "jogger": "runner", "joggers": "runners",
+    "sprint": "run fast", "sprinting": "running fast",
+    "limping": "limp walking", "wobbly": "balance unstable", "wobble": "balance unstable",
+    "backside": "buttock", "hipbone": "pelvis hip bone", "achy": "ache pain",
+}
 
 
 class Vocabulary:
@@ -38,23 +50,41 @@ class Vocabulary:
         import Stemmer
 
         self._stem = Stemmer.Stemmer("english").stemWord
-        self.words = {w for text in texts for w in normalize(text).split()}
+        counts = Counter(w for text in texts for w in normalize(text).split())
+        self.words = set(counts)
+        self._by_frequency = [w for w, _ in counts.most_common()]  # a typo near two words means the commoner one
         self._stems = {self._stem(w) for w in self.words}
         self._prefixes = {w[:PREFIX] for w in self.words if len(w) >= PREFIX}
+        self._resolved: dict[str, str | None] = {}
 
-    def __contains__(self, word: str) -> bool:
-        """Known as written, by stem ("balancing"), or by a long shared prefix ("injured" ~ "injury")."""
-        return word in self.words or self._stem(word) in self._stems or (
-            len(word) >= PREFIX and word[:PREFIX] in self._prefixes)
+    def resolve(self, word: str) -> str | None:
+        """The word in the corpus's terms: itself when known or too short/common to judge, its lay-term
+        expansion, the corpus word one typo away; None when the corpus never speaks of it. Remembered per word,
+        as the typo search is the costly part."""
+        if word not in self._resolved:
+            self._resolved[word] = self._resolve(word)
+        return self._resolved[word]
+
+    def _resolve(self, word: str) -> str | None:
+        if (len(word) < MIN_LENGTH or word.isdigit() or word in GENERIC or word in STOPWORDS_EN
+                or word in self.words or self._stem(word) in self._stems):  # "balancing" is known by its stem
+            return word
+        if word in LAY_TERMS:
+            return f"{word} {LAY_TERMS[word]}"
+        near = process.extractOne(word, self._by_frequency, scorer=Levenshtein.distance,
+                                  score_cutoff=MAX_TYPO_EDITS)
+        if near:  # a short word one letter from a corpus word is as likely a real word ("night", "might")
+            return near[0] if len(word) >= MIN_CORRECTED else word
+        lay = process.extractOne(word, list(LAY_TERMS), scorer=Levenshtein.distance, score_cutoff=MAX_TYPO_EDITS)
+        if lay:
+            return f"{lay[0]} {LAY_TERMS[lay[0]]}" if len(word) >= MIN_CORRECTED else word
+        return word if len(word) >= PREFIX and word[:PREFIX] in self._prefixes else None  # "injured" ~ "injury"
 
     def unknown(self, text: str) -> list[str]:
-        """Content words of `text` that are neither corpus words nor one typo away from one."""
-        found = []
-        for word in normalize(text).split():
-            if len(word) < MIN_LENGTH or word.isdigit() or word in GENERIC or word in STOPWORDS_EN or word in self:
-                continue
-            near = process.extractOne(word, self.words, scorer=Levenshtein.distance,
-                                      score_cutoff=MAX_TYPO_EDITS)
-            if near is None:
-                found.append(word)
-        return found
+        """Content words of `text` that are neither corpus words, lay words for them, nor one typo away."""
+        return [word for word in normalize(text).split() if self.resolve(word) is None]
+
+    def in_corpus_terms(self, text: str) -> str:
+        """`text` with typos corrected and lay words paired with the corpus's terms, for the rankers: "gluteous
+        medius wher is it" searches as "gluteus medius where is it"."""
+        return " ".join(self.resolve(word) or word for word in normalize(text).split())

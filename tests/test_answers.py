@@ -102,6 +102,8 @@ def test_off_topic_is_refused_politely(bot, question: str):
     "should I get a cortisone injection in my hip?",
     "do I have gluteal tendinopathy?",
     "can you prescribe something for my hip pain",
+    "is my hip broken?",
+    "is the tendon in my hip torn",
 ])
 def test_medical_questions_are_declined_with_a_pointer(bot, question: str):
     answer = bot.ask(question)
@@ -134,6 +136,51 @@ def test_injection_changes_nothing(bot, question: str):
     assert not answer.refused or answer.refusal_reason == "out_of_scope_medical"
     check_citations(answer)
     assert "system prompt" not in answer.answer.lower() and "800" not in answer.answer
+
+
+def test_asking_what_a_fracture_looks_like_is_not_asking_for_a_diagnosis(bot):
+    answer = bot.ask("what are the signs of a broken hip")
+    assert not answer.refused, answer.answer
+    assert [c.chunk_id for c in answer.citations] == ["when-to-see-a-clinician#after-a-fall-or-injury"]
+
+
+@pytest.mark.parametrize(("question", "exercise", "phrase"), [
+    ("how many reps of clamshells should I do?", "clamshell", "physical therapist should set"),
+    ("how often should I do single leg deadlifts", "single-leg-deadlift", "physical therapist should set"),
+    ("how long do I hold a glute bridge at the top", "double-leg-bridge", "5 seconds"),
+])
+def test_dosage_questions_quote_the_dosage_statements_of_the_exercise(bot, question, exercise, phrase):
+    """A dosage sits in front matter or under Cautions, not in one section: the answer gathers those lines."""
+    answer = bot.ask(question)
+    assert answer.answer.startswith("How much and how often to do the"), answer.answer
+    assert phrase in answer.answer
+    assert {c.doc_id for c in answer.citations} == {exercise}
+    check_citations(answer)
+
+
+@pytest.mark.parametrize(("question", "section"), [
+    ("how fast should I progress my hip exercises?", "safe-progression#summary"),
+    ("how many sets and reps should my exercises be", "safe-progression#who-sets-your-program"),
+    ("my exercises feel too hard, how do I make them easier", "safe-progression#making-an-exercise-easier"),
+])
+def test_general_questions_about_exercising_go_to_the_progression_entry(bot, question, section):
+    answer = bot.ask(question)
+    assert [c.chunk_id for c in answer.citations] == [section], answer.answer
+
+
+def test_a_lead_intent_without_exercising_words_is_not_routed(bot):
+    answer = bot.ask("how many segments does the gluteus minimus have")
+    assert [c.chunk_id for c in answer.citations] == ["anatomy#the-gluteus-minimus"], answer.answer
+
+
+def test_typos_and_everyday_words_are_searched_in_the_corpus_terms(bot):
+    query = bot.retriever.understand("does joggin with sore kneecaps involve the gluteous medius")
+    assert query.unknown == []
+    assert "gluteus" in query.search_text.split() and "running" in query.search_text.split()
+    assert "patellofemoral" in query.search_text.split()
+    short = bot.retriever.understand("outer hip hurts at night")
+    assert "night" in short.search_text.split()  # short words one letter from a corpus word are kept as written
+    assert bot.retriever.understand("is zorbing good for my glutes").unknown == ["zorbing"]
 
 
 def test_no_evidence_when_the_corpus_cannot_answer(bot):
