@@ -22,7 +22,8 @@ LEADS = {
     "Summary": "About the {name}:",
     AT_A_GLANCE: "The {name} at a glance:",
 }
-INTENT_LEADS = {"dosage": "How much and how often to do the {name}:"}
+INTENT_LEADS = {"dosage": "How much and how often to do the {name}:",
+                "placement": "Where the band or weight goes for the {name}:"}
 MARKER = re.compile(r"\[\d+\]")
 WORD = re.compile(r"[a-z0-9]+")
 STOP = frozenset((

@@ -11,6 +11,8 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     for name, pattern in {
         "pace": r"\b(how (fast|quickly|soon)|when (can|should|do|will|could) (i|you)|too (soon|fast|quickly)|"
                 r"rush\w*|ready to)\b",
+        "placement": r"\bwhere\b[^?]{0,40}\b(put|place|go|goes|wear|loop|tie|hold|attach)\b|"
+                     r"\bwhich (hand|side|leg|ankle)\b",
         "harder": r"\b(harder|hardr|more (challenging|difficult|intense|resistance)|progress\w*|advance\w*|"
                   r"too easy|level up|increase (the )?(challenge|difficulty|intensity)|"
                   r"add(ing)? (weights?|resistance|bands?)|heavier|stronger bands?|"
@@ -40,6 +42,7 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 INTENT_SECTIONS: dict[str, tuple[str, ...]] = {
+    "placement": ("How to do it", "Make it harder", "Tips"),
     "harder": ("Make it harder",),
     "easier": ("Make it easier",),
     "mistakes": ("Common mistakes",),
@@ -60,16 +63,21 @@ INTENT_SECTIONS: dict[str, tuple[str, ...]] = {
 # matter, "your physical therapist should set your repetitions" under Cautions) rather than one section.
 INTENT_LINES: dict[str, re.Pattern[str]] = {
     "dosage": re.compile(r"\b(dosage|repetitions?|repeat|how (often|long|many)|seconds?|times)\b", re.IGNORECASE),
+    # where a band or weight goes: "around your ankles", "on your top leg", "in the hand on the side of ..."
+    "placement": re.compile(r"^(?=.*\b(bands?|weights?|dumbbells?|tub(e|ing)|loop\w*|cuffs?)\b).*\b(around|above|below|"
+                            r"between|in (each|one|the|your) hand|on (your|the) (\w+ )?(leg|ankle|thigh)s?)\b",
+                            re.IGNORECASE),
 }
 
 
-# A question naming no exercise, about exercising, whose lead intent is how to progress, how much to do or how
-# soon, is about progression in general: the entry and section that answer it.
+# A question naming no exercise, about exercising, whose lead intent is how to progress, how much to do, how
+# soon or what form to keep, is a general one: the entry and section that answer it.
 GENERAL_ROUTES: dict[str, tuple[str, str]] = {
     "harder": ("safe-progression", "What changes how hard an exercise is"),
     "easier": ("safe-progression", "Making an exercise easier"),
     "dosage": ("safe-progression", "Who sets your program"),
     "pace": ("safe-progression", "Summary"),
+    "tips": ("physical-therapy", "Positioning and body awareness"),
 }
 EXERCISING = re.compile(r"\b(exercis\w*|workouts?|training|reps?|repetitions?|sets?|routine|program\w*|rehab\w*|"
                         r"bands?|weights?)\b", re.IGNORECASE)
