@@ -218,16 +218,17 @@ def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | 
 def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, out_dir: str | None,
                  questions_file: str | None, thresholds_file: str | None, index_dir: str | None) -> None:
     """Run the eval question set, write a report, and exit 1 when a floor in eval/thresholds.yaml is missed."""
+    from . import eval_questions as eq
     from . import evaluate as ev
     from .eval_report import compare_rows, summary_rows, text_table, write_report
     from .pipeline import Assistant
 
-    questions = ev.select(ev.load_questions(Path(questions_file) if questions_file else ev.QUESTIONS_PATH), split)
+    questions = eq.select(eq.load_questions(Path(questions_file) if questions_file else eq.QUESTIONS_PATH), split)
     floors = ev.load_thresholds(Path(thresholds_file) if thresholds_file else ev.THRESHOLDS_PATH)
     if not questions:
         _fail(f"no questions in the {split} split")
     bot = Assistant.load(settings=_settings(index_dir), progress=True, retriever=retriever, linking=not no_linking)
-    for problem in ev.check_questions(questions, bot.chunks):
+    for problem in eq.check_questions(questions, bot.chunks):
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     report, results = ev.evaluate(bot, questions, split)
     comparison = ev.compare(bot.settings, questions, {report["config"]["name"]: results}) if compare else None

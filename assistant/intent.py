@@ -11,7 +11,7 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     for name, pattern in {
         "pace": r"\b(how (fast|quickly|soon)|when (can|should|do|will|could) (i|you)|too (soon|fast|quickly)|"
                 r"rush\w*|ready to)\b",
-        "placement": r"\bwhere\b[^?]{0,40}\b(put|place|go|goes|wear|loop|tie|hold|attach)\b|"
+        "placement": r"\bwhere\b[^?]{0,40}\b(put|place|go|goes|sits?|wear|wrap|loop|tie|hold|attach|fasten)\b|"
                      r"\bwhich (hand|side|leg|ankle)\b",
         "harder": r"\b(harder|hardr|more (challenging|difficult|intense|resistance)|progress\w*|advance\w*|"
                   r"too easy|level up|increase (the )?(challenge|difficulty|intensity)|"

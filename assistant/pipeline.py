@@ -108,7 +108,8 @@ class Assistant:
         if self.retriever.mode == "bm25" and hits:
             best = 1.0  # no similarity to judge by; trust the lexical match
         targeted = query.names_exercise and bool(set(query.intents) - UNTARGETED_INTENTS)
-        reason = judge_evidence(standalone, bool(query.links), targeted, query.unknown, best) if hits else "no_evidence"
+        linked = bool(query.links or query.route)  # a general route names its entry as surely as an alias does
+        reason = judge_evidence(standalone, linked, targeted, query.unknown, best) if hits else "no_evidence"
         if reason:
             return self._refusal(text, standalone, reason, timings, started)
         with _timed(timings, "compose"):

@@ -60,6 +60,7 @@ class Query:
     unknown: list[str] = field(default_factory=list)  # content words the corpus never uses
     names_exercise: bool = False  # one of the links is an exercise (not only a topic)
     search_text: str = ""  # the question in the corpus's words (typos corrected), for the rankers
+    route: tuple[str, str] | None = None  # (entry, section) for a general question about exercising
 
     def __post_init__(self) -> None:
         self.search_text = self.search_text or self.text
@@ -98,7 +99,8 @@ class Retriever:
         links = [link.doc_id for link in found]
         return Query(question, links, intents, preferred_sections(intents), self.vocabulary.unknown(unlinked),
                      names_exercise=any(self.by_doc[d][0].kind == "exercise" for d in links),
-                     search_text=self.vocabulary.in_corpus_terms(question))
+                     search_text=self.vocabulary.in_corpus_terms(question),
+                     route=None if found else general_route(question, intents))
 
     def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """Ids and cosine similarities only: the chunks are already in memory, and fetching their documents and
@@ -156,9 +158,10 @@ class Retriever:
             for chunk in self.by_doc.get("source", []):
                 if doc_id in chunk.about:
                     hit(chunk.chunk_id).score += ARTICLE_LINK_BONUS * weight
-        route = general_route(query.text, query.intents) if not query.names_exercise else None
-        for chunk in self.by_doc.get(route[0], []) if route else []:
-            hit(chunk.chunk_id).score += TOPIC_LINK_BONUS + (SECTION_BONUS if chunk.section == route[1] else 0.0)
+        if query.route:
+            doc_id, section = query.route
+            for chunk in self.by_doc.get(doc_id, []):
+                hit(chunk.chunk_id).score += TOPIC_LINK_BONUS + (SECTION_BONUS if chunk.section == section else 0.0)
         for h in hits.values():  # sections are per exercise: the intent only counts for the one named
             if h.chunk.kind == "exercise" and h.chunk.section in query.sections and h.chunk.doc_id in query.links:
                 order = query.sections.index(h.chunk.section)

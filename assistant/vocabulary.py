@@ -42,6 +42,7 @@ LAY_TERMS: dict[str, str] = {
     "sprint": "run fast", "sprinting": "running fast",
     "limping": "limp walking", "wobbly": "balance unstable", "wobble": "balance unstable",
     "backside": "buttock", "hipbone": "pelvis hip bone", "achy": "ache pain",
+    "routine": "exercise program", "routines": "exercise program",
 }
 
 

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 import yaml
 
+from assistant import eval_questions as eq
 from assistant import evaluate as ev
 from assistant.eval_report import write_report
 from tests.helpers import run_glute
@@ -29,14 +30,14 @@ RED_FLAG_WORDS = ("fell", "fever", "groin", "bladder", "sudden", "calf")
 
 
 @pytest.fixture(scope="module")
-def questions() -> list[ev.Question]:
-    return ev.load_questions()
+def questions() -> list[eq.Question]:
+    return eq.load_questions()
 
 
 @pytest.fixture(scope="module")
 def dev_run(bot, questions, tmp_path_factory):
     """One run of the dev split through the real Assistant, written to a tmp report folder."""
-    report, results = ev.evaluate(bot, ev.select(questions, "dev"), "dev")
+    report, results = ev.evaluate(bot, eq.select(questions, "dev"), "dev")
     out = tmp_path_factory.mktemp("eval-report")
     write_report(out, report, results, ev.load_thresholds())
     return out, report
@@ -44,10 +45,10 @@ def dev_run(bot, questions, tmp_path_factory):
 
 def test_question_set_covers_the_corpus_and_traces_to_it(bot, questions):
     assert len(questions) >= 120
-    assert ev.check_questions(questions, bot.chunks) == []
+    assert eq.check_questions(questions, bot.chunks) == []
     by_split = Counter(q.split for q in questions)
     assert abs(by_split["dev"] - by_split["test"]) <= 0.1 * len(questions)
-    for category in ev.CATEGORIES:
+    for category in eq.CATEGORIES:
         splits = {q.split for q in questions if q.category == category}
         assert splits == {"dev", "test"}, f"{category} needs questions in both splits"
     exercises = {c.doc_id for c in bot.chunks if c.kind == "exercise"}

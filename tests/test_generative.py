@@ -286,12 +286,12 @@ def test_cli_llm_flag(settings, fake):
 @pytest.mark.slow
 def test_thresholds_separate_supported_sentences_from_mismatched_passages(bot):
     """The calibration behind MIN_OVERLAP and MIN_SIMILARITY, re-run on today's corpus and question set."""
-    from assistant import evaluate as ev
+    from assistant import eval_questions as eq
     from assistant.verify import MIN_OVERLAP, MIN_SIMILARITY, _cosine, lexical_overlap, split_sentences
 
     chunks = {c.chunk_id: c for c in bot.chunks}
     supported = []
-    for q in ev.load_questions():
+    for q in eq.load_questions():
         answer = bot.ask(q.question, q.history)
         by_marker = {c.marker: c.chunk_id for c in answer.citations}
         for line in answer.answer.splitlines():
@@ -315,9 +315,10 @@ def test_thresholds_separate_supported_sentences_from_mismatched_passages(bot):
 
 
 def test_eval_reports_both_modes(llm_bot, fake):
+    from assistant import eval_questions as eq
     from assistant import evaluate as ev
 
-    questions = [q for q in ev.load_questions() if q.split == "dev"][:12]
+    questions = [q for q in eq.load_questions() if q.split == "dev"][:12]
     report, results = ev.evaluate(llm_bot, questions, "dev")
     assert report["config"]["mode"] == "generative" and report["config"]["llm"] == "openai:test-model"
     assert 0 < report["generative"]["share"] <= 1
