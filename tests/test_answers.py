@@ -177,6 +177,17 @@ def test_a_lead_intent_without_exercising_words_is_not_routed(bot):
     assert [c.chunk_id for c in answer.citations] == ["anatomy#the-gluteus-minimus"], answer.answer
 
 
+@pytest.mark.parametrize(("question", "expected"), [
+    ("singel leg squat easyer", ["single-leg-squat"]),  # the longer match wins over the exact "squat"
+    ("glute brige harder", ["double-leg-bridge"]),  # typos are linked fuzzily, not listed as aliases
+    ("tube band standing hip abduction: how to make it harder", ["standing-resisted-hip-abduction"]),  # scattered
+    ("where does the band go for a monster walk", []),  # "band ... walk" too far apart to name the band walk
+    ("single leg bridge or double leg bridge", ["single-leg-bridge", "double-leg-bridge"]),
+])
+def test_linking_names_the_entries_a_question_means(bot, question, expected):
+    assert bot.retriever.linker.doc_ids(question) == expected
+
+
 def test_typos_and_everyday_words_are_searched_in_the_corpus_terms(bot):
     query = bot.retriever.understand("does joggin with sore kneecaps involve the gluteous medius")
     assert query.unknown == []
