@@ -26,7 +26,8 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                  r"(right|correct|proper|best) way|"
                  r"step[- ]by[- ]step|steps|instructions?|technique|set ?up|how is it done|"
                  r"proper(ly)?|correctly|walk me through|explain how)\b",
-        "tips": r"\b(tips?|cues?|form|posture|positio\w*|align\w*|balance|mirror|pointed|toes?)\b",
+        "tips": r"\b(tips?|cues?|form|focus(ing)? on|keep in mind|posture|positio\w*|align\w*|balance|mirror|"
+                r"pointed|toes?)\b",
         "cautions": r"\b(safe(ly|ty)?|pain(ful)?|hurts?|hurting|cautions?|careful|risks?|injur\w*|dangerous|"
                     r"sore(ness)?|aches?|aching|discomfort|stop)\b",
         "muscles": r"\b(muscles?|targets?|work(s|ing)?|activat\w*|strengthen\w*|what does it)\b",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from .chunking import Chunk
 from .intent import detect_intents, general_route, preferred_sections
 from .linking import Linker, normalize
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, content_words
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -27,6 +27,8 @@ TOPIC_LINK_BONUS = 1.0 / RRF_K  # a topic named in passing ("glute med") should 
 GENERAL_TOPIC_BONUS = 0.5 / RRF_K  # a question naming no exercise is usually a general one
 ARTICLE_WEIGHT = 0.5  # article windows are raw, short and context-free; the entries restate them in context
 SECTION_BONUS = 1.5 / RRF_K
+HEADING_BONUS = 1.0 / RRF_K  # times the share of a topic section's heading words the question uses
+MIN_HEADING_SHARE = 0.5  # and two of its words, when it has two: one shared word of several is chance
 Mode = Literal["hybrid", "dense", "bm25"]
 
 
@@ -61,6 +63,7 @@ class Query:
     names_exercise: bool = False  # one of the links is an exercise (not only a topic)
     search_text: str = ""  # the question in the corpus's words (typos corrected), for the rankers
     route: tuple[str, str] | None = None  # (entry, section) for a general question about exercising
+    subject_terms: frozenset[str] = frozenset()  # stemmed content words outside the names it links
 
     def __post_init__(self) -> None:
         self.search_text = self.search_text or self.text
@@ -88,6 +91,8 @@ class Retriever:
                                          return_as="tuple", show_progress=False)
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
+        self._stemmer = Stemmer.Stemmer("english")
+        self.heading_terms = {c.chunk_id: self._terms(c.section) for c in chunks if c.kind == "topic"}
         self.vocabulary = Vocabulary(f"{c.embed_text} {' '.join(c.aliases)}" for c in chunks)
 
     def understand(self, question: str) -> Query:
@@ -100,7 +105,22 @@ class Retriever:
         return Query(question, links, intents, preferred_sections(intents), self.vocabulary.unknown(unlinked),
                      names_exercise=any(self.by_doc[d][0].kind == "exercise" for d in links),
                      search_text=self.vocabulary.in_corpus_terms(question),
-                     route=None if found else general_route(question, intents))
+                     route=None if found else general_route(question, intents),
+                     subject_terms=self._terms(self.vocabulary.in_corpus_terms(unlinked)))
+
+    def _terms(self, text: str) -> frozenset[str]:
+        return frozenset(self._stemmer.stemWords(content_words(text)))
+
+    def _heading_bonus(self, chunk_id: str, question_terms: frozenset[str]) -> float:
+        """Topic sections are headed by what they answer ("The first session"): a question using most of a
+        heading's words, besides the names that linked the entry, is asking for that section."""
+        heading = self.heading_terms.get(chunk_id)
+        if not heading:
+            return 0.0
+        shared = len(heading & question_terms)
+        if shared < min(2, len(heading)) or shared < MIN_HEADING_SHARE * len(heading):
+            return 0.0
+        return HEADING_BONUS * shared / len(heading)
 
     def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """Ids and cosine similarities only: the chunks are already in memory, and fetching their documents and
@@ -167,7 +187,7 @@ class Retriever:
                 order = query.sections.index(h.chunk.section)
                 h.score += SECTION_BONUS / (1 + 0.5 * order)
             elif h.chunk.kind == "topic" and not query.names_exercise:
-                h.score += GENERAL_TOPIC_BONUS
+                h.score += GENERAL_TOPIC_BONUS + self._heading_bonus(h.chunk_id, query.subject_terms)
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk_id))[:k]
         lap("fuse")
         return ranked

@@ -18,7 +18,8 @@ GENERIC = frozenset("""
 about actual actually after again almost also always another anyone anything anyway appointment around avoid away
 back basically before begin being best better both bring came cant certain change come coming completely correct
 could daily day days definitely describe difference different difficult does doing done dont each easy else enough
-even every everything exact exactly example explain feel feels fine first general generally getting give going gone
+even every everything exact exactly example explain feel feels fine first focus focusing general generally getting
+give going gone
 good great happen happened happens hard having hear heard hello help helps here however hows idea ideal important
 instead involve involved ive just keep kind kinda know last later least less like little long look looking lot lots
 main make many matter maybe mean means meant might month months more most much need needed needs never next normal
@@ -30,6 +31,9 @@ through today told tomorrow totally tough true trying type usual usually very vi
 week weekly weeks well went were what whats when where whether which while whys will with without work workout
 workouts works worth would wrong year years yes yesterday your youre yourself
 """.split())
+# Words that frame a question or join it, never its subject.
+FUNCTION_WORDS = GENERIC | frozenset(STOPWORDS_EN) | frozenset("how who why you my its can may did has had our any"
+                                                             .split())
 MIN_LENGTH = 4
 PREFIX = 5
 MAX_TYPO_EDITS = 1  # "exercize" and "hipp" are typos of corpus words, not new subjects
@@ -89,3 +93,8 @@ class Vocabulary:
         """`text` with typos corrected and lay words paired with the corpus's terms, for the rankers: "gluteous
         medius wher is it" searches as "gluteus medius where is it"."""
         return " ".join(self.resolve(word) or word for word in normalize(text).split())
+
+
+def content_words(text: str) -> list[str]:
+    """The words of `text` that can carry its subject ("run", "muscle"), for matching it against headings."""
+    return [w for w in normalize(text).split() if len(w) >= 3 and w not in FUNCTION_WORDS]

@@ -30,6 +30,7 @@ CITED = [
     ("how do I make the single leg bridge easier?", "single-leg-bridge#make-it-easier"),
     ("tube band standing hip abduction: how to make it harder", "standing-resisted-hip-abduction#make-it-harder"),
     ("where is the gluteus medius?", "anatomy"),
+    ("what happens in the first session with a physical therapist", "physical-therapy#the-first-session"),  # heading
 ]
 
 
