@@ -55,7 +55,7 @@ class Linker:
         self.names = sorted(table.items(), key=lambda item: -len(item[0]))
         aliases = [alias for alias, _ in self.names]
         # Only names sharing a word beginning with the question can match, fuzzily or not: index them by those
-        # beginnings, so a question scores a handful of names however large the corpus grows.
+        # beginnings. The arrays below let `_may_link` screen those candidates all at once.
         self._by_prefix = _postings((word[:PREFIX] for word in alias.split()) for alias in aliases)
         self._by_word = _postings(alias.split() for alias in aliases)
         self._distinct_words = np.array([len(set(alias.split())) for alias in aliases], dtype=np.int32)

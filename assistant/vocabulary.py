@@ -37,6 +37,7 @@ FUNCTION_WORDS = GENERIC | frozenset(STOPWORDS_EN) | frozenset("how who why you 
 MIN_LENGTH = 4
 PREFIX = 5
 MAX_TYPO_EDITS = 1  # "exercize" and "hipp" are typos of corpus words, not new subjects
+MAX_REMEMBERED = 50_000  # words whose resolution is kept
 MIN_CORRECTED = 6  # shorter words are known by a near corpus word but searched as written
 # Everyday words people use for what the entries call something else. Each maps to corpus words with the
 # same meaning; it never adds a subject of its own (a lay word for something the corpus lacks stays unknown).
@@ -66,9 +67,12 @@ class Vocabulary:
         """The word in the corpus's terms: itself when known or too short/common to judge, its lay-term
         expansion, the corpus word one typo away; None when the corpus never speaks of it. Remembered per word,
         as the typo search is the costly part."""
-        if word not in self._resolved:
-            self._resolved[word] = self._resolve(word)
-        return self._resolved[word]
+        if word in self._resolved:
+            return self._resolved[word]
+        resolved = self._resolve(word)
+        if len(self._resolved) < MAX_REMEMBERED:  # a server fed arbitrary text must not grow without end
+            self._resolved[word] = resolved
+        return resolved
 
     def _resolve(self, word: str) -> str | None:
         if (len(word) < MIN_LENGTH or word.isdigit() or word in GENERIC or word in STOPWORDS_EN
