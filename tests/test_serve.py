@@ -58,6 +58,8 @@ def restore_logging():
 
 def test_handler_errors_go_to_the_log_with_traceback_and_users_see_one_sentence(settings, tmp_path,
                                                                                restore_logging):
+    """Whatever breaks inside, the caller gets one polite sentence, never a traceback or internals; the log gets
+    the whole traceback."""
     from gradio_client import Client
 
     from assistant.logs import configure_logging
