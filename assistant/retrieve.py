@@ -56,17 +56,14 @@ class Query:
     """What retrieval understood of a question."""
 
     text: str
+    search_text: str  # the question in the corpus's words (typos corrected), for the rankers
     links: list[str]
     intents: list[str]
     sections: list[str]
     unknown: list[str] = field(default_factory=list)  # content words the corpus never uses
     names_exercise: bool = False  # one of the links is an exercise (not only a topic)
-    search_text: str = ""  # the question in the corpus's words (typos corrected), for the rankers
     route: tuple[str, str] | None = None  # (entry, section) for a general question about exercising
     subject_terms: frozenset[str] = frozenset()  # stemmed content words outside the names it links
-
-    def __post_init__(self) -> None:
-        self.search_text = self.search_text or self.text
 
 
 class Retriever:
@@ -86,12 +83,12 @@ class Retriever:
         self.by_doc: dict[str, list[Chunk]] = {}
         for chunk in chunks:
             self.by_doc.setdefault(chunk.doc_id, []).append(chunk)
-        self.tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"))
+        self._stemmer = Stemmer.Stemmer("english")
+        self.tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=self._stemmer)
         tokens = self.tokenizer.tokenize([c.embed_text for c in chunks], update_vocab=True,
                                          return_as="tuple", show_progress=False)
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
-        self._stemmer = Stemmer.Stemmer("english")
         self.heading_terms = {c.chunk_id: self._terms(c.section) for c in chunks if c.kind == "topic"}
         self.vocabulary = Vocabulary(f"{c.embed_text} {' '.join(c.aliases)}" for c in chunks)
 
@@ -102,9 +99,9 @@ class Retriever:
             unlinked = unlinked[: link.start] + " " + unlinked[link.end :]
         intents = detect_intents(unlinked)  # "single-leg balance" names an exercise, not a wish for tips
         links = [link.doc_id for link in found]
-        return Query(question, links, intents, preferred_sections(intents), self.vocabulary.unknown(unlinked),
+        return Query(question, self.vocabulary.in_corpus_terms(question), links, intents, preferred_sections(intents),
+                     self.vocabulary.unknown(unlinked),
                      names_exercise=any(self.by_doc[d][0].kind == "exercise" for d in links),
-                     search_text=self.vocabulary.in_corpus_terms(question),
                      route=None if found else general_route(question, intents),
                      subject_terms=self._terms(self.vocabulary.in_corpus_terms(unlinked)))
 

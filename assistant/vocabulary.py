@@ -75,19 +75,24 @@ class Vocabulary:
         return resolved
 
     def _resolve(self, word: str) -> str | None:
-        if (len(word) < MIN_LENGTH or word.isdigit() or word in GENERIC or word in STOPWORDS_EN
+        if (len(word) < MIN_LENGTH or word.isdigit() or word in FUNCTION_WORDS
                 or word in self.words or self._stem(word) in self._stems):  # "balancing" is known by its stem
             return word
         if word in LAY_TERMS:
             return f"{word} {LAY_TERMS[word]}"
+        corrected = self._one_typo_from(word)
+        if corrected:  # a short word one letter from a corpus word is as likely a real word ("night", "might")
+            return corrected if len(word) >= MIN_CORRECTED else word
+        return word if len(word) >= PREFIX and word[:PREFIX] in self._prefixes else None  # "injured" ~ "injury"
+
+    def _one_typo_from(self, word: str) -> str | None:
+        """The commonest corpus word one edit away, else a lay term one edit away with its expansion."""
         near = process.extractOne(word, self._by_frequency, scorer=Levenshtein.distance,
                                   score_cutoff=MAX_TYPO_EDITS)
-        if near:  # a short word one letter from a corpus word is as likely a real word ("night", "might")
-            return near[0] if len(word) >= MIN_CORRECTED else word
+        if near:
+            return near[0]
         lay = process.extractOne(word, list(LAY_TERMS), scorer=Levenshtein.distance, score_cutoff=MAX_TYPO_EDITS)
-        if lay:
-            return f"{lay[0]} {LAY_TERMS[lay[0]]}" if len(word) >= MIN_CORRECTED else word
-        return word if len(word) >= PREFIX and word[:PREFIX] in self._prefixes else None  # "injured" ~ "injury"
+        return f"{lay[0]} {LAY_TERMS[lay[0]]}" if lay else None
 
     def unknown(self, text: str) -> list[str]:
         """Content words of `text` that are neither corpus words, lay words for them, nor one typo away."""
