@@ -89,6 +89,12 @@ class GluteGroup(click.Group):
             return super().invoke(ctx)
         except GluteError as exc:
             _fail(str(exc))
+        except click.NoSuchOption as exc:  # `glute ask -0`: a question that starts with "-" reads as an option
+            _fail(f"{exc.format_message()} A question that starts with '-' goes after '--': "
+                  f"glute ask -- \"<question>\"", exc.exit_code)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "glute"
+            _fail(f"{exc.format_message()} See '{command} --help'.", exc.exit_code)
 
 
 @click.group(cls=GluteGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -38,15 +38,21 @@ def test_ask_json_is_the_contract(env):
     assert data["refusal_reason"] is None and data["mode"] == "extractive"
 
 
+def test_a_question_starting_with_a_dash_goes_after_double_dash(env):
+    result = run_glute("ask", "--", "-how do I make clamshells harder?", env=env)
+    assert result.returncode == 0 and "clamshell" in result.stdout.lower()
+
+
 def test_ask_text_shows_sources(env):
     result = run_glute("ask", "how do I make clamshells harder?", "-k", "3", env=env)
     assert result.returncode == 0
     assert "Sources:" in result.stdout and "[1] Clamshell" in result.stdout
 
 
-@pytest.mark.parametrize("question", ["", "   ", "x" * 2001])
-def test_invalid_question_exits_2_with_one_line(env, question: str):
-    result = run_glute("ask", question, env=env)
+@pytest.mark.parametrize("args", [("",), ("   ",), ("x" * 2001,), ("-0",), ("--no-such-option", "q"), ()])
+def test_invalid_question_exits_2_with_one_line(env, args: tuple[str, ...]):
+    """Empty, too long, read as an option ("-0", which hypothesis found), or missing: one line, exit 2."""
+    result = run_glute("ask", *args, env=env)
     assert result.returncode == 2
     assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
