@@ -26,7 +26,7 @@ class Citation:
 
 @dataclass
 class Answer:
-    """What `Assistant.ask` returns; `to_dict()` is the JSON contract of DESIGN.md."""
+    """What `Assistant.ask` returns; `to_dict()` is the JSON contract in the README."""
 
     question: str
     standalone_question: str

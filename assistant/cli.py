@@ -204,7 +204,7 @@ def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | 
         credentials = parse_auth(auth if auth is not None else os.environ.get("GLUTE_AUTH") or None)
     except GluteError as exc:
         _fail(str(exc), EXIT_INVALID)
-    from .ui import serve as run_server
+    from .serve.app import serve as run_server
 
     run_server(host, port, share=share, settings=_settings(index_dir), auth=credentials)
 
@@ -224,9 +224,9 @@ def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | 
 def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, out_dir: str | None,
                  questions_file: str | None, thresholds_file: str | None, index_dir: str | None) -> None:
     """Run the eval question set, write a report, and exit 1 when a floor in eval/thresholds.yaml is missed."""
-    from . import eval_questions as eq
-    from . import evaluate as ev
-    from .eval_report import compare_rows, summary_rows, text_table, write_report
+    from .evaluation import questions as eq
+    from .evaluation import runner as ev
+    from .evaluation.report import compare_rows, summary_rows, text_table, write_report
     from .pipeline import Assistant
 
     questions = eq.select(eq.load_questions(Path(questions_file) if questions_file else eq.QUESTIONS_PATH), split)
@@ -267,8 +267,8 @@ def bench(as_json: bool, quick: bool, out_dir: str | None) -> None:
     import contextlib
     import time
 
-    from .bench import FULL, QUICK, QUICK_REPORT_DIR, REPORT_DIR, run_bench
-    from .bench_report import text_table, write_report
+    from .bench.report import text_table, write_report
+    from .bench.runner import FULL, QUICK, QUICK_REPORT_DIR, REPORT_DIR, run_bench
 
     started = time.monotonic()
 

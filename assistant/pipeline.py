@@ -67,7 +67,8 @@ class Assistant:
              linking: bool = True) -> Assistant:
         """Open the index (building it first when there is none) and prepare everything a question needs."""
         from .embeddings import load_embeddings
-        from .index import ingest, open_backend
+        from .index import ingest
+        from .store import open_backend
 
         settings = settings or Settings()
         if index_dir is not None:

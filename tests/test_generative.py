@@ -286,7 +286,7 @@ def test_cli_llm_flag(settings, fake):
 @pytest.mark.slow
 def test_thresholds_separate_supported_sentences_from_mismatched_passages(bot):
     """The calibration behind MIN_OVERLAP and MIN_SIMILARITY, re-run on today's corpus and question set."""
-    from assistant import eval_questions as eq
+    from assistant.evaluation import questions as eq
     from assistant.verify import MIN_OVERLAP, MIN_SIMILARITY, _cosine, lexical_overlap, split_sentences
 
     chunks = {c.chunk_id: c for c in bot.chunks}
@@ -315,8 +315,8 @@ def test_thresholds_separate_supported_sentences_from_mismatched_passages(bot):
 
 
 def test_eval_reports_both_modes(llm_bot, fake):
-    from assistant import eval_questions as eq
-    from assistant import evaluate as ev
+    from assistant.evaluation import questions as eq
+    from assistant.evaluation import runner as ev
 
     questions = [q for q in eq.load_questions() if q.split == "dev"][:12]
     report, results = ev.evaluate(llm_bot, questions, "dev")

@@ -14,7 +14,8 @@ from filelock import FileLock
 
 from assistant.config import REPO_ROOT, Settings
 from assistant.errors import IndexBusy, IndexMismatch, IndexMissing
-from assistant.index import CURRENT, LocalIndex, ingest
+from assistant.index import ingest
+from assistant.store import CURRENT, LocalIndex
 from tests.helpers import check_citations, run_glute
 
 FLAGSHIP = "how do I make clamshells harder?"
@@ -67,7 +68,7 @@ def test_removed_entry_is_deleted(small: Settings):
 
 def test_index_from_another_model_is_refused(small: Settings):
     from assistant.config import COLLECTION_NAME
-    from assistant.index import chroma_client
+    from assistant.store import chroma_client
 
     collection = chroma_client(LocalIndex(small.index_dir).current).get_collection(COLLECTION_NAME)
     collection.modify(metadata={**collection.metadata, "embedding_model": "some/other-model"})

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 
-from assistant import eval_questions as eq
+from assistant.evaluation import questions as eq
 from assistant.linking import Linker
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .answer import Answer
+    from ..answer import Answer
 
 LOG_FILE = "glute.log"
 MAX_BYTES = 5 * 2**20

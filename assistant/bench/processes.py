@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .config import REPO_ROOT
-from .errors import GluteError
+from ..config import REPO_ROOT
+from ..errors import GluteError
 
 COLD_QUESTION = "how do I make clamshells harder?"
 FLOOR_CODE = f"""
@@ -194,7 +194,7 @@ class HttpSender:
 
 def drive(senders: list, per_client: int, questions: list[str]) -> dict[str, float | int]:
     """One thread per sender, all released at once, each sending `per_client` questions in turn."""
-    from .bench_report import percentile
+    from .report import percentile
 
     start = threading.Barrier(len(senders) + 1)
     latencies: list[float] = []

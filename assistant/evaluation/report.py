@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .evaluate import Result
+from .scoring import Result
 
 GROUPS = ("retrieval", "answers", "refusal", "safety", "latency_ms")
 COMPARE_COLUMNS = (("recall@5", "recall@5"), ("mrr", "mrr"), ("key_fact_recall", "key-fact recall"),
@@ -78,7 +78,7 @@ def render_markdown(report: dict, floors: dict, plots: list[str]) -> str:
 def write_report(out: Path, report: dict, results: list[Result], floors: dict,
                  comparison: list[dict] | None = None) -> list[Path]:
     """report.json, report.md, results.jsonl (every answer) and the plots, in `out`."""
-    from .eval_plots import plot_categories, plot_latency, plot_recall_curve
+    from .plots import plot_categories, plot_latency, plot_recall_curve
 
     out.mkdir(parents=True, exist_ok=True)
     if comparison:

@@ -12,7 +12,7 @@ import pytest
 from assistant.config import parse_auth
 from assistant.errors import InvalidAuth
 from tests.helpers import run_glute
-from tests.ui_fixtures import free_port, glute_serve
+from tests.serve.ui_fixtures import free_port, glute_serve
 
 SECRET = "Pa55-w0rd:with-colon"
 FLAGSHIP = "how do I make clamshells harder?"
@@ -62,8 +62,8 @@ def test_handler_errors_go_to_the_log_with_traceback_and_users_see_one_sentence(
     the whole traceback."""
     from gradio_client import Client
 
-    from assistant.logs import configure_logging
-    from assistant.ui import SORRY, build_app, launch
+    from assistant.serve.app import SORRY, build_app, launch
+    from assistant.serve.logs import configure_logging
 
     log_path = configure_logging(tmp_path / "state")
     assert log_path == tmp_path / "state" / "glute.log"
@@ -82,7 +82,7 @@ def test_handler_errors_go_to_the_log_with_traceback_and_users_see_one_sentence(
     for handler in logging.getLogger().handlers:
         handler.flush()
     logged = log_path.read_text(encoding="utf-8")
-    assert "ERROR assistant.ui: answering failed (via api)" in logged
+    assert "ERROR assistant.serve.app: answering failed (via api)" in logged
     assert "Traceback (most recent call last)" in logged and "RuntimeError: index exploded" in logged
     assert "127.0.0.1" not in logged
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_glute
-from tests.ui_fixtures import free_port, glute_serve
+from tests.serve.ui_fixtures import free_port, glute_serve
 
 
 def _wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from assistant.config import REPO_ROOT
 from tests.helpers import MARKER
-from tests.ui_fixtures import free_port, ui_server_fixture  # noqa: F401
+from tests.serve.ui_fixtures import free_port, ui_server_fixture  # noqa: F401
 
 ANSWER_KEYS = {"question", "standalone_question", "answer", "citations", "refused", "refusal_reason", "safety",
                "mode", "timings_ms"}

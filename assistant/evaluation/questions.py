@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from .config import REPO_ROOT
-from .errors import GluteError
+from ..config import REPO_ROOT
+from ..errors import GluteError
 
 EVAL_DIR = REPO_ROOT / "eval"
 QUESTIONS_PATH = EVAL_DIR / "questions.yaml"

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 from assistant.answer import Answer, Citation
 from assistant.config import Settings
-from assistant.display import (
+from assistant.serve.display import (
     answer_markdown,
     as_plain_text,
     compress_numbers,

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import MARKER
-from tests.test_ui_api import check_shape
-from tests.ui_fixtures import glute_serve
+from tests.serve.test_ui_api import check_shape
+from tests.serve.ui_fixtures import glute_serve
 
 pytestmark = pytest.mark.slow
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .bench_corpus import QUESTIONS, copy_with_one_edit, index_with_reused_vectors, instances_for, write_scaled_corpus
-from .bench_report import percentile
-from .config import REPO_ROOT, Settings
+from ..config import REPO_ROOT, Settings
+from .corpus import QUESTIONS, copy_with_one_edit, index_with_reused_vectors, instances_for, write_scaled_corpus
+from .report import percentile
 
 REPORT_DIR = REPO_ROOT / "eval" / "reports"
 QUICK_REPORT_DIR = REPORT_DIR / "latest"
@@ -88,7 +88,7 @@ def warm_latency(bot, questions: Questions, rounds: int) -> dict[str, Any]:
 
 
 def _timed_ingest(settings: Settings):
-    from .index import ingest
+    from ..index import ingest
 
     started = time.perf_counter()
     report = ingest(settings, progress=False)
@@ -115,8 +115,8 @@ def measure_ingest(corpus_dir: Path, work: Path, log: Log) -> tuple[dict[str, An
 def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan, rate: tuple[int, float],
                  log: Log) -> dict[str, Any]:
     """Ask latency and ingest time on the corpus copied to `factor` times its size."""
-    from .index import LocalIndex
-    from .pipeline import Assistant
+    from ..pipeline import Assistant
+    from ..store import LocalIndex
 
     real_chunks = LocalIndex(real.index_dir).open().get(include=["embeddings", "metadatas"])
     article = sum(1 for m in real_chunks["metadatas"] if m["kind"] == "article")
@@ -147,7 +147,7 @@ def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan,
 
 def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log) -> dict[str, Any]:
     """Memory of a running `glute serve` after 50 questions, then its /ask API under 1, 4 and 16 clients."""
-    from .bench_processes import ask_many, rss_mb, running_server, throughput
+    from .processes import ask_many, rss_mb, running_server, throughput
 
     started = time.perf_counter()
     with running_server(index_dir, work / "serve.log") as (url, pid):
@@ -173,9 +173,9 @@ def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log) -> dict[str
 
 def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
     """Every measurement, in an order that keeps them independent; returns (result, about the run)."""
-    from .bench_processes import cold_starts
-    from .embeddings import load_embeddings
-    from .pipeline import Assistant
+    from ..embeddings import load_embeddings
+    from ..pipeline import Assistant
+    from .processes import cold_starts
 
     began = time.perf_counter()
     load_before = os.getloadavg()[0]

@@ -1,6 +1,6 @@
 """Markdown for the chat UI: answers, their sources and exercise pages, with every outside text escaped.
 
-Pure functions with no Gradio import, so the rendering can be tested alone and `ui.py` stays a layout.
+Pure functions with no Gradio import, so the rendering can be tested alone and `app.py` stays a layout.
 Chat messages are rendered as Markdown with HTML allowed, so text from users and from the corpus is
 HTML-escaped before it goes in; user text is also Markdown-escaped, so it shows exactly as typed.
 """
@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator, Sequence
 from urllib.parse import quote
 
-from .answer import Answer, Citation
-from .corpus import ARTICLE_KEY, Entry
+from ..answer import Answer, Citation
+from ..corpus import ARTICLE_KEY, Entry
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 ARTICLE_CHUNK_LINES = re.compile(r"#L(\d+)(?:-L(\d+))?$")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from .chunking import Chunk
-from .config import COLLECTION_NAME, Settings
+from ..chunking import Chunk
+from ..config import COLLECTION_NAME, Settings
 
 COPY_REFERENCE = "benchcopy"
 COPY_ID = re.compile(r"-copy\d+(?=#)")
@@ -131,7 +131,8 @@ def index_with_reused_vectors(settings: Settings, vectors: dict[str, list[float]
     Only the title in a copy's context header differs from its original, so neighbours are nearly the same;
     the query path (Chroma, BM25, linking) then sees the full-size index. Returns (chunks, seconds).
     """
-    from .index import LocalIndex, chroma_client, load_checked_chunks
+    from ..index import load_checked_chunks
+    from ..store import LocalIndex, chroma_client
 
     started = time.perf_counter()
     chunks: list[Chunk] = load_checked_chunks(settings)

@@ -1,6 +1,6 @@
 """The real Gradio server for the UI tests, started once per session on a free loopback port.
 
-Import the fixture into a test module with `from tests.ui_fixtures import ui_server_fixture  # noqa: F401`
+Import the fixture into a test module with `from tests.serve.ui_fixtures import ui_server_fixture  # noqa: F401`
 and ask for `ui_url`. The server is cached at module level, so the API and browser tests share one.
 `glute_serve(...)` starts the real `glute serve` command instead, for tests that need a separate process.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.bench_processes import stop_gracefully
+from assistant.bench.processes import stop_gracefully
 from assistant.config import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,7 +39,7 @@ def free_port() -> int:
 def ui_server_fixture(bot) -> Iterator[str]:
     """URL of `build_app(bot)` served with the same launch settings as `glute serve`."""
     if "url" not in _running:
-        from assistant.ui import build_app, launch
+        from assistant.serve.app import build_app, launch
 
         app = build_app(bot)
         launch(app, "127.0.0.1", free_port(), prevent_thread_lock=True)

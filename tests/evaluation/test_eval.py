@@ -9,9 +9,9 @@ from collections import Counter
 import pytest
 import yaml
 
-from assistant import eval_questions as eq
-from assistant import evaluate as ev
-from assistant.eval_report import write_report
+from assistant.evaluation import questions as eq
+from assistant.evaluation import runner as ev
+from assistant.evaluation.report import write_report
 from tests.helpers import run_glute
 
 REPORT_KEYS = {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import REPO_ROOT
-from tests.ui_fixtures import CHROMIUM, CHROMIUM_ARGS, free_port, ui_server_fixture  # noqa: F401
+from tests.serve.ui_fixtures import CHROMIUM, CHROMIUM_ARGS, free_port, ui_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -179,7 +179,7 @@ def hostile_url(small_corpus: Path, tmp_path: Path):
     from assistant import Assistant
     from assistant.config import Settings
     from assistant.index import ingest
-    from assistant.ui import build_app, launch
+    from assistant.serve.app import build_app, launch
 
     entry = small_corpus / "exercises" / "clamshell.md"
     text = entry.read_text(encoding="utf-8")

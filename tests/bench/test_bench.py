@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.bench import KEYS
+from assistant.bench.runner import KEYS
 from tests.helpers import run_glute
 
 STAGES = ("guard", "condense", "dense", "lexical", "fuse", "compose")

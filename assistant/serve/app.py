@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from .config import Settings
-from .corpus import load_corpus
+from ..config import Settings
+from ..corpus import load_corpus
+from ..errors import GluteError
 from .display import exercise_markdown, question_markdown, sources_markdown, streamed
-from .errors import GluteError
 from .logs import configure_logging, log_answer
 
 if TYPE_CHECKING:
-    from .pipeline import Assistant
+    from ..pipeline import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *, ind
           settings: Settings | None = None, auth: tuple[str, str] | None = None) -> None:
     """`glute serve`: load (building the index if missing), start the UI, print where it is, block until Ctrl-C.
     Errors and one line per answer go to `<state_dir>/glute.log`; `auth` is (user, password) and is never shown."""
-    from .pipeline import Assistant
+    from ..pipeline import Assistant
 
     ensure_port_free(host, port)
     bot = Assistant.load(index_dir, settings=settings, progress=True)

@@ -1,0 +1,205 @@
+"""Where the index's Chroma collection lives: a local directory of generations, or a Chroma server.
+
+Layout of the index directory (local mode):
+    CURRENT            name of the generation that answers questions (replaced atomically)
+    gen-<stamp>/       one complete Chroma store per generation, marked by a COMPLETE file when done
+    .ingest.lock       held by the one ingest allowed at a time
+A rebuild fills a new generation and only then points CURRENT at it, so a process killed at any moment
+leaves the previous generation answering. The previous generation is kept one round, for processes that
+still have it open. Every collection records the embedding model that filled it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from .config import COLLECTION_NAME, EMBEDDING_DIM, EMBEDDING_MODEL_NAME, Settings
+from .errors import IndexMismatch, IndexMissing
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+
+SCHEMA_VERSION = 1
+CURRENT = "CURRENT"
+COMPLETE = "COMPLETE"
+FINGERPRINT = {"embedding_model": EMBEDDING_MODEL_NAME, "embedding_dim": EMBEDDING_DIM, "schema": SCHEMA_VERSION}
+REBUILD_HINT = "Run `glute ingest --rebuild`."
+
+
+def chroma_client(path: Path):
+    import chromadb
+
+    return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
+
+
+def _vectorstore(client, create: bool, name: str = COLLECTION_NAME) -> Chroma:
+    """The LangChain view of our collection; Chroma's own (downloading) embedding function is never set."""
+    from langchain_chroma import Chroma
+
+    from .embeddings import LazyEmbeddings
+
+    return Chroma(
+        client=client,
+        collection_name=name,
+        embedding_function=LazyEmbeddings(),
+        collection_metadata=dict(FINGERPRINT) if create else None,
+        collection_configuration={"hnsw": {"space": "cosine"}} if create else None,
+        create_collection_if_not_exists=create,
+    )
+
+
+def check_fingerprint(metadata: dict | None, where: str) -> None:
+    """Refuse an index whose vectors came from another model: its neighbours would be meaningless."""
+    metadata = metadata or {}
+    found = {k: metadata.get(k) for k in FINGERPRINT}
+    if found != FINGERPRINT:
+        raise IndexMismatch(
+            f"The index at {where} was built with embedding model {found['embedding_model']!r} "
+            f"(dimension {found['embedding_dim']}, schema {found['schema']}), but glute uses "
+            f"{EMBEDDING_MODEL_NAME!r} (dimension {EMBEDDING_DIM}, schema {SCHEMA_VERSION}). {REBUILD_HINT}"
+        )
+
+
+class LocalIndex:
+    """The generations of a local index directory."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.where = str(root)
+        self.lock_path = root / ".ingest.lock"
+
+    @property
+    def current(self) -> Path | None:
+        pointer = self.root / CURRENT
+        if not pointer.exists():
+            return None
+        return self.root / pointer.read_text(encoding="utf-8").strip()
+
+    def exists(self) -> bool:
+        return (self.root / CURRENT).exists()
+
+    def open(self) -> Chroma:
+        """Open the current generation for reading; clear errors when it is missing, damaged or foreign."""
+        gen = self.current
+        if gen is None:
+            raise IndexMissing(f"No index at {self.root}. Run `glute ingest`.")
+        if not (gen / COMPLETE).exists():
+            raise IndexMissing(f"The index at {self.root} is damaged ({gen.name} is incomplete). {REBUILD_HINT}")
+        try:
+            client = chroma_client(gen)
+            collection = client.get_collection(COLLECTION_NAME)
+        except Exception as exc:
+            raise IndexMissing(f"The index at {self.root} is damaged ({type(exc).__name__}: {exc}). "
+                               f"{REBUILD_HINT}") from exc
+        check_fingerprint(collection.metadata, str(self.root))
+        return _vectorstore(client, create=False)
+
+    def create(self) -> tuple[Path, Chroma]:
+        """A new, empty generation to fill; it answers nothing until published."""
+        gen = self.root / f"gen-{_stamp()}"
+        gen.mkdir(parents=True)
+        return gen, _vectorstore(chroma_client(gen), create=True)
+
+    def publish(self, gen: Path) -> None:
+        """Mark a generation complete, then atomically make it the current one."""
+        (gen / COMPLETE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S"), encoding="utf-8")
+        _pause_for_crash_tests()
+        tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
+        tmp.write_text(gen.name, encoding="utf-8")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.root / CURRENT)
+        self.prune()
+
+    def prune(self) -> None:
+        """Drop unfinished generations and all finished ones but the current and the one before it."""
+        current = self.current
+        finished = sorted((g for g in self.root.glob("gen-*") if (g / COMPLETE).exists() and g != current),
+                          key=lambda g: (g / COMPLETE).stat().st_mtime)
+        stale = [g for g in self.root.glob("gen-*") if not (g / COMPLETE).exists()] + finished[:-1]
+        for gen in stale:
+            shutil.rmtree(gen, ignore_errors=True)
+
+
+class ServerIndex:
+    """Generations as collections on a Chroma server, shared by several processes; a small pointer collection's
+    metadata names the current one, so switching over is one metadata update."""
+
+    POINTER = "glute_current"
+    PREFIX = f"{COLLECTION_NAME}_"
+
+    def __init__(self, url: str, state_dir: Path):
+        import chromadb
+
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        if not parsed.hostname:
+            raise IndexMissing(f"GLUTE_CHROMA_URL {url!r} is not a URL like http://127.0.0.1:8000.")
+        self.where = url
+        self.lock_path = state_dir / ".ingest-server.lock"
+        try:
+            self.client = chromadb.HttpClient(
+                host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https", settings=chromadb.Settings(anonymized_telemetry=False))
+            self.client.heartbeat()
+        except Exception as exc:
+            raise IndexMissing(f"Cannot reach the Chroma server at {url} ({type(exc).__name__}). Start it with "
+                               "`chroma run --path DIR --host HOST --port PORT`, or unset GLUTE_CHROMA_URL.") from exc
+
+    def _pointer(self):
+        return self.client.get_or_create_collection(self.POINTER, embedding_function=None)
+
+    @property
+    def current(self) -> str | None:
+        return (self._pointer().metadata or {}).get("current") or None
+
+    def exists(self) -> bool:
+        return self.current is not None
+
+    def open(self) -> Chroma:
+        name = self.current
+        if name is None:
+            raise IndexMissing(f"No index on the Chroma server at {self.where}. Run `glute ingest`.")
+        try:
+            collection = self.client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            raise IndexMissing(f"The index on {self.where} is damaged ({name} is missing). {REBUILD_HINT}") from exc
+        check_fingerprint(collection.metadata, self.where)
+        return _vectorstore(self.client, create=False, name=name)
+
+    def create(self) -> tuple[str, Chroma]:
+        name = f"{self.PREFIX}{_stamp()}"
+        return name, _vectorstore(self.client, create=True, name=name)
+
+    def publish(self, name: str) -> None:
+        previous = self.current
+        _pause_for_crash_tests()
+        self._pointer().modify(metadata={"current": name, "previous": previous or ""})
+        keep = {name, previous}
+        for collection in self.client.list_collections():
+            collection_name = getattr(collection, "name", collection)
+            if collection_name.startswith(self.PREFIX) and collection_name not in keep:
+                self.client.delete_collection(collection_name)
+
+
+def open_backend(settings: Settings) -> LocalIndex | ServerIndex:
+    """The configured store: a Chroma server when GLUTE_CHROMA_URL is set, else the local directory."""
+    if settings.chroma_url:
+        return ServerIndex(settings.chroma_url, settings.state_dir)
+    return LocalIndex(settings.index_dir)
+
+
+def _stamp() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+
+
+def _pause_for_crash_tests() -> None:
+    """Fault injection: lets the crash tests kill a rebuild exactly at the switch-over."""
+    pause = float(os.environ.get("GLUTE_TEST_PAUSE_BEFORE_PUBLISH") or 0)
+    if pause:
+        print("publishing", flush=True)
+        time.sleep(pause)
