@@ -211,8 +211,9 @@ def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | 
 
 @main.command("eval")
 @_llm_option
-@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="dev", show_default=True,
-              help="Which questions to run (test is held out for final numbers).")
+@click.option("--split", type=click.Choice(["dev", "seen", "test", "real-dev", "real-test", "all"]), default="dev",
+              show_default=True, help="Which questions to run; test and real-test are sealed (eval/heldout/), run "
+              "once for final numbers; all = every split that is not sealed.")
 @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
 @click.option("--no-linking", is_flag=True, help="Turn off exercise-name linking.")
 @click.option("--compare", is_flag=True,
@@ -229,7 +230,8 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
     from .evaluation.report import compare_rows, summary_rows, text_table, write_report
     from .pipeline import Assistant
 
-    questions = eq.select(eq.load_questions(Path(questions_file) if questions_file else eq.QUESTIONS_PATH), split)
+    files = [Path(questions_file)] if questions_file else list(eq.QUESTION_FILES)
+    questions = eq.select(eq.load_all(files), split)
     floors = ev.load_thresholds(Path(thresholds_file) if thresholds_file else ev.THRESHOLDS_PATH)
     if not questions:
         _fail(f"no questions in the {split} split")
@@ -237,6 +239,7 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
     for problem in eq.check_questions(questions, bot.chunks):
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     report, results = ev.evaluate(bot, questions, split)
+    report["question_files"] = eq.file_hashes(files)
     comparison = ev.compare(bot.settings, questions, {report["config"]["name"]: results}) if compare else None
     if bot.writer:  # an LLM is configured: the extractive answers to the same questions, side by side
         report["modes"] = ev.compare_modes(bot, questions, results)

@@ -1,5 +1,10 @@
-"""The eval question set (eval/questions.yaml): each question, what a correct answer must hold, and checks that
-every gold id and key fact still matches the corpus."""
+"""The eval question sets: each question, what a correct answer must hold, and checks that every gold id and key
+fact still matches the corpus.
+
+`eval/questions.yaml` holds `dev` (tune on it) and `seen` (the old test split, seen during earlier tuning);
+`eval/real.yaml` holds `real-dev`, questions people posted publicly. The sealed splits live in `eval/heldout/`
+(`test`, `real-test`), each file's sha256 recorded in the report so a reader can tell it was not changed.
+Run `python -m assistant.evaluation.questions FILE...` to check files against the corpus."""
 
 from __future__ import annotations
 
@@ -15,10 +20,17 @@ from ..errors import GluteError
 
 EVAL_DIR = REPO_ROOT / "eval"
 QUESTIONS_PATH = EVAL_DIR / "questions.yaml"
+HELDOUT_DIR = EVAL_DIR / "heldout"
+QUESTION_FILES = (QUESTIONS_PATH, EVAL_DIR / "real.yaml", HELDOUT_DIR / "test.yaml", HELDOUT_DIR / "real-test.yaml")
 CATEGORIES = ("how-to", "harder", "easier", "mistakes", "form", "equipment", "dosage", "anatomy", "pain", "running",
-              "physical therapy", "safety", "follow-up", "typo", "off-topic", "medication", "red flag", "injection")
+              "physical therapy", "safety", "follow-up", "typo", "off-topic", "medication", "red flag", "injection",
+              "narrative", "comparison", "condition", "diagnosis")
 REFUSAL_REASONS = ("off_topic", "no_evidence", "out_of_scope_medical", "invalid_input")
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "seen", "test", "real-dev", "real-test")
+SEALED = frozenset({"test", "real-test"})  # held out: run once at the end, never tuned on
+FLAGS = ("trauma", "cauda_equina", "cardio", "infection", "sudden_severe", "clot", "child", "post_surgery",
+         "serious_illness")
+LEVELS = ("emergency", "soon")
 
 
 class EvalError(GluteError):
@@ -36,10 +48,34 @@ class Question:
     key_facts: list[list[str]] = field(default_factory=list)
     refusal_reason: str | None = None
     safety: str | None = None
+    flag: str | None = None
+    level: str | None = None
+    source_url: str | None = None
+    partial: bool = False
+    declines_part: bool = False
 
     @property
     def answerable(self) -> bool:
         return bool(self.gold)
+
+
+def load_all(paths: Iterable[Path] = QUESTION_FILES) -> list[Question]:
+    """Every question of every eval file that exists, ids unique across files."""
+    questions = [q for path in paths if Path(path).exists() for q in load_questions(path)]
+    seen: set[str] = set()
+    for q in questions:
+        if q.id in seen:
+            raise EvalError(f"question {q.id!r} appears in two eval files; ids must be unique")
+        seen.add(q.id)
+    return questions
+
+
+def file_hashes(paths: Iterable[Path] = QUESTION_FILES) -> dict[str, str]:
+    """sha256 of each eval file, so a report shows which version of a sealed split it ran."""
+    import hashlib
+
+    return {Path(p).relative_to(EVAL_DIR).as_posix(): hashlib.sha256(Path(p).read_bytes()).hexdigest()
+            for p in paths if Path(p).exists()}
 
 
 def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
@@ -60,11 +96,16 @@ def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
                      category=raw.get("category"), split=raw.get("split"), history=raw.get("history") or [],
                      gold=list(raw.get("gold") or []), key_facts=[[str(p).lower() for p in f]
                                                                   for f in raw.get("key_facts") or []],
-                     refusal_reason=raw.get("refusal_reason"), safety=raw.get("safety"))
+                     refusal_reason=raw.get("refusal_reason"), safety=raw.get("safety"), flag=raw.get("flag"),
+                     level=raw.get("level"), source_url=raw.get("source_url"), partial=bool(raw.get("partial")),
+                     declines_part=bool(raw.get("declines_part")))
         checks = [
             (q.id != "", "has no id"),
             (q.category in CATEGORIES, f"has category {q.category!r}; use one of {', '.join(CATEGORIES)}"),
-            (q.split in SPLITS, f"has split {q.split!r}; use dev or test"),
+            (q.split in SPLITS, f"has split {q.split!r}; use one of {', '.join(SPLITS)}"),
+            (q.flag in (None, *FLAGS) and q.level in (None, *LEVELS), f"has flag {q.flag!r} / level {q.level!r}"),
+            ((q.flag is not None) <= (q.safety == "red_flag"), "has a flag but no safety: red_flag"),
+            (bool(q.source_url) or not q.split.startswith("real"), "is a real question but has no source_url"),
             (q.refusal_reason in (None, *REFUSAL_REASONS), f"has refusal_reason {q.refusal_reason!r}"),
             (q.safety in (None, "red_flag"), f"has safety {q.safety!r}; use red_flag"),
             (bool(q.gold) == (q.refusal_reason is None and q.safety is None),
@@ -113,4 +154,28 @@ def norm(text: str) -> str:
 
 
 def select(questions: list[Question], split: str) -> list[Question]:
-    return [q for q in questions if split == "all" or q.split == split]
+    """One split; "all" means every split that is not sealed."""
+    return [q for q in questions if q.split == split or (split == "all" and q.split not in SEALED)]
+
+
+def main(argv: list[str]) -> int:
+    """Check eval files against the real corpus; print each problem; exit 1 when there is any."""
+    from ..chunking import chunk_corpus
+    from ..config import REPO_ROOT
+    from ..corpus import load_corpus
+
+    chunks = chunk_corpus(load_corpus(REPO_ROOT / "corpus"))
+    problems = []
+    for name in argv or [str(p) for p in QUESTION_FILES if p.exists()]:
+        try:
+            problems += [f"{name}: {p}" for p in check_questions(load_questions(Path(name)), chunks)]
+        except EvalError as exc:
+            problems.append(str(exc))
+    print("\n".join(problems) or "ok")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
