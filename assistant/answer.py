@@ -38,6 +38,10 @@ class Answer:
     mode: Literal["extractive", "generative"] = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
     fallback_reason: str | None = None
+    safety_level: Literal["emergency", "soon"] | None = None  # with a red flag: call emergency services, or soon
+    warning_signs: list[str] = field(default_factory=list)  # the red-flag categories seen in the message
+    declined: list[str] = field(default_factory=list)  # parts declined: diagnosis, medicine, injection, scan
+    not_covered: list[str] = field(default_factory=list)  # words of the ask the sources never use
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -53,4 +57,7 @@ class Answer:
         }
         if self.fallback_reason is not None:
             data["fallback_reason"] = self.fallback_reason
+        for key in ("safety_level", "warning_signs", "declined", "not_covered"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
         return data

@@ -64,7 +64,7 @@ def _lead(chunk: Chunk) -> str:
     return "From the source article:"
 
 
-def _lines(chunk: Chunk) -> list[str]:
+def passage_lines(chunk: Chunk) -> list[str]:
     """The statements of a passage, without list markers; any that could pass for a citation marker are never
     quoted (the validator rejects them, this guards indexes written by other means)."""
     lines = (re.sub(r"^(\d+\.|-)\s+", "", line).strip() for line in chunk.text.splitlines())
@@ -73,7 +73,7 @@ def _lines(chunk: Chunk) -> list[str]:
 
 def best_lines(chunk: Chunk, question: str, limit: int) -> list[str]:
     """The lines sharing most words with the question (ties: earlier first), kept in their original order."""
-    lines = _lines(chunk)
+    lines = passage_lines(chunk)
     wanted = _terms(question)
     scored = sorted(range(len(lines)), key=lambda i: (-len(_terms(lines[i]) & wanted), i))[:limit]
     return [lines[i] for i in sorted(scored)]
@@ -88,7 +88,7 @@ def draft_answer(question: str, query: Query, hits: list[Hit], max_points: int =
     if on_target and (draft := _intent_lines(query, [h.chunk for h in on_target], max_points)):
         return draft
     chunk = (on_target or focus)[0].chunk
-    lines = _lines(chunk)
+    lines = passage_lines(chunk)
     if len(lines) > max_points:
         if chunk.section == "How to do it":
             lines = _grouped(lines, max_points)
@@ -104,14 +104,16 @@ def _intent_lines(query: Query, chunks: list[Chunk], max_points: int) -> Draft |
     if lead_intent not in INTENT_LINES:
         return None
     ordered = sorted((c for c in chunks if c.doc_id == chunks[0].doc_id), key=lambda c: query.sections.index(c.section))
-    points = [(line, chunk) for chunk in ordered for line in _lines(chunk) if INTENT_LINES[lead_intent].search(line)]
+    wanted = INTENT_LINES[lead_intent]
+    points = [(line, chunk) for chunk in ordered for line in passage_lines(chunk) if wanted.search(line)]
     if not points:
         return None
     return Draft(INTENT_LEADS[lead_intent].format(name=chunks[0].title.lower()), points[:max_points])
 
 
-def render(draft: Draft) -> tuple[str, list[Citation]]:
-    """Markdown with markers numbered 1..n in order of first use, and one citation per marker."""
+def render(draft: Draft, notes: list[str] | None = None) -> tuple[str, list[Citation]]:
+    """Markdown with markers numbered 1..n in order of first use, and one citation per marker; `notes` (what the
+    sources do not cover, what glute declines) close the answer in italics, as glute's own words."""
     markers: dict[str, int] = {}
     citations: list[Citation] = []
     body = []
@@ -123,13 +125,24 @@ def render(draft: Draft) -> tuple[str, list[Citation]]:
                 section=chunk.section, text=chunk.text, source=chunk.source,
             ))
         body.append(f"- {text} [{markers[chunk.chunk_id]}]")
-    return "\n".join([draft.lead, *body]), citations
+    return "\n".join([draft.lead, *body, *(f"_{note}_" for note in notes or [])]), citations
 
 
-def red_flag_draft(lead: str, question: str, chunks: list[Chunk], max_points: int = 3) -> Draft:
-    """The red-flag lead, then the lines of the warning-signs passage closest to what the person describes."""
-    if not chunks:
-        return Draft(lead, [])
-    wanted = _terms(question)
-    chunk = max(chunks, key=lambda c: len(_terms(c.text) & wanted))  # ties: the first, as max keeps it
-    return Draft(lead, [(line, chunk) for line in best_lines(chunk, question, max_points)])
+def red_flag_draft(lead: str, question: str, chunks: list[Chunk], max_points: int = 4) -> Draft:
+    """The red-flag lead, then from each warning-signs passage that matches a sign seen (most urgent first) the
+    lines closest to what the person describes, so each sign gets its own advice."""
+    per_chunk = max(1, max_points // max(1, len(chunks)))
+    points = [(line, chunk) for chunk in chunks for line in best_lines(chunk, question, per_chunk)]
+    return Draft(lead, points[:max_points])
+
+
+def across_passages(lead: str, question: str, hits: list[Hit], passages: int = 3, per_passage: int = 2) -> Draft:
+    """An answer drawn from several entries: the best lines of the best passage of each of the first
+    `passages` entries, so a story about running, side-lying pain and a race gets more than one view."""
+    chosen: list[Chunk] = []
+    for h in hits:
+        if h.chunk.kind != "article" and all(c.doc_id != h.chunk.doc_id for c in chosen):
+            chosen.append(h.chunk)
+        if len(chosen) == passages:
+            break
+    return Draft(lead, [(line, chunk) for chunk in chosen for line in best_lines(chunk, question, per_passage)])

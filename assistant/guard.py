@@ -13,6 +13,8 @@ from typing import Literal
 from .answer import RefusalReason
 from .config import MAX_QUESTION_CHARS
 from .errors import InvalidQuestion
+from .redflags import Level, Sign, level_of, screen_signs
+from .text import parts, split_asks
 
 # A question naming no entry whose best passage is weaker than this has no evidence here (cosine similarity).
 NO_EVIDENCE_SIMILARITY = 0.42
@@ -22,48 +24,56 @@ def _any(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-RED_FLAGS: dict[str, re.Pattern[str]] = {
-    "trauma": _any(
-        r"\b(fell|fall(en)?|accident|crash(ed)?|hit by|collision|tripped|slipped)\b.{0,80}"
-        r"\b(can'?t|cannot|unable to|not able to|couldn'?t)\b.{0,30}\b(walk|stand|bear|put (any )?weight|move)",
-        r"\b(can'?t|cannot|unable to|not able to)\b.{0,15}\b(bear|put (any )?weight|take (any )?weight)\b",
-    ),
-    "infection": _any(r"\b(fever|feverish|chills|high temperature|night sweats)\b"),
-    "nerves": _any(
-        r"\bnumb(ness)?\b.{0,40}\b(groin|saddle|genitals?|private|inner thighs?|between (my|the) legs)\b",
-        r"\b(groin|saddle|genitals?)\b.{0,40}\b(numb(ness)?|no feeling|can'?t feel)\b",
-        r"\b(los[st]|losing|loss of|no|can'?t|cannot|trouble) (control (of|over) )?(my )?(bladder|bowels?)\b",
-        r"\b(bladder|bowel)\b.{0,30}\b(control|accident|incontinen\w*)\b",
-        r"\b(wet|soil(ed)?) (my ?self|the bed)\b",
-        r"\bpins and needles\b.{0,60}\b(groin|saddle|genitals?|inner thighs?|between (my|the) (legs|thighs))\b",
-        r"\b(trouble|difficulty|problems?|can'?t|cannot) (peeing|urinating|passing urine|controlling my bladder)\b",
-    ),
-    "sudden_severe": _any(
-        r"\b(sudden(ly)?|out of nowhere|all of a sudden)\b.{0,40}\b(severe|intense|excruciating|unbearable|"
-        r"terrible|extreme|worst|agoni[sz]ing)\b",
-        r"\b(severe|intense|excruciating|unbearable|terrible|extreme|worst|agoni[sz]ing)\b.{0,40}"
-        r"\b(sudden(ly)?|out of nowhere|all of a sudden)\b",
-    ),
-    "clot": _any(
-        r"\bcalf\b.{0,60}\b(swell\w*|swollen|red|warm|hot|tender)\b",
-        r"\b(swell\w*|swollen|red|warm|hot|tender)\b.{0,40}\bcalf\b",
-        r"\b(chest pain|short(ness)? of breath|can'?t breathe)\b",
-    ),
+CONDITION = (r"(bursitis|tendin\w+|tendonitis|\w*arthritis|fracture\w*|break|broken|torn|tear|ruptured?|sciatica|"
+             r"cancer|tumou?r|gtps|trochanteric\w*|labral|labrum|impingement|hernia|piriformis|pinched nerve|"
+             r"slipped disc|herniat\w+|dislocat\w+|strain|sprain|syndrome|\w+itis|\w+opathy|infection|dvt|clot|"
+             r"cauda equina|septic|perthes|something (wrong|serious|bad))")
+MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
+    "diagnosis": _any(
+        rf"\b(do|could|might|may|would) i (have|have got|be suffering from|be getting)\b(?! to\b)(?! enough)"
+        rf"(\W+\w+){{0,3}}?\W+{CONDITION}\b",
+        r"\bhave i (got|torn|damaged|broken|fractured|ruptured|pulled|strained|injured)\b",
+        rf"\b(is|could|might|would|can) (it|this|that|mine) (be )?(just )?(a |an )?(\w+ ){{0,2}}{CONDITION}\b",
+        r"\b(does|do) (it|this|that|mine) sound like\b", rf"\bsounds? like (a |an )?(\w+ )?{CONDITION}\b",
+        r"\bwhat('?s| is) (wrong|going on) with (me|my)\b", r"\bwhat (do|could|might) i have\b",
+        r"\b(can|could|will|would) you (please )?diagnos", r"\bdiagnos(e|is) (me|my|this|it)\b",
+        r"\bwhat('?s| is) my diagnosis\b",
+        rf"\b(is it|is this|is that|could it|could this|might it|might this|would it|could my|might my|is my|are my|"
+        rf"have i got|do i have|did i get)\b(\W+\w+){{0,3}}?\W+(be\W+)?(a |an )?{CONDITION}\b",
+        rf"\b(think|reckon|suspect|guess|wonder if|chance|likely|possible) (that )?(i'?ve got|i have|it'?s|it is|"
+        rf"this is|i'?m getting|my \w+ (is|be|has))\b(\W+\w+){{0,4}}?\W+{CONDITION}\b",
+        r"\b(which|what) (\w+ ){0,2}(disease|condition|illness|problem|injury|diagnosis)\b(\W+\w+){0,3}?\W+"
+        r"(i|do i|have i|could i) (have|got|have got)\b",
+        rf"\b(which|what) (one )?is it\b.{{0,40}}\b{CONDITION}\b|\b{CONDITION}\b.{{0,40}}\b(which|what) (one )?is it\b",
+        r"\b(is|are) (my|it|this|that|the)\b(?:(?! of\b)[^?.!]){0,30}\b(torn|tear|ruptured|broken|fractured|damaged|"
+        r"inflamed)\b"),
+    "medicine": _any(
+        r"\b(ibuprofen|advil|motrin|nurofen|naproxen|aleve|acetaminophen|paracetamol|tylenol|aspirin|nsaids?|"
+        r"painkillers?|pain ?killers?|pain relievers?|pain relief (tablets|pills|gel|cream)|medications?|medicines?|"
+        r"meds|pills?|tablets?|opioids?|tramadol|codeine|oxycodone|muscle relaxants?|prednisone|diclofenac|"
+        r"voltaren|gabapentin|pregabalin|celecoxib|celebrex|cbd|antibiotics?|anti-?inflammator(y|ies) (tablets|"
+        r"pills|drugs|meds|gel)|\d+ ?mg|supplements?|turmeric|glucosamine|chondroitin|fish oil|vitamin \w+|"
+        r"magnesium|creatine|collagen)\b"),
+    "injection": _any(r"\b(injections?|injected|inject|cortisone|steroid (shot|injection|jab)s?|steroid|prp|"
+                      r"platelet[- ]rich|hyaluronic|prolotherapy|nerve block)\b",
+                      r"\b(shot|jab)s? (in|into) (my|the|her|his|their) (hip|bursa|tendon|joint|bum|buttock)\b",
+                      r"\b(steroid|cortisone) (shot|jab)s?\b"),
+    "scan": _any(
+        r"\b(need|get|have|getting|having|ask for|order|worth|book|push for|insist on|request|go for|send|sent|"
+        r"refer\w*|time for|due|ready for|arrange|wait for|pay for)\b(\W+\w+){0,4}?\W+(mri|mris|x-?rays?|scans?|"
+        r"ultrasound|imaging|ct)\b",
+        r"\bwhat (does|do|did) (my|the|this) (mri|x-?ray|scan|ultrasound|report|results?)\w* (\w+ ){0,3}"
+        r"(show|mean|say)",
+        r"\b(explain|interpret|read) (my|the|this) (mri|x-?ray|scan|ultrasound|report|results?)\b",
+        r"\b(would|will|can|could|does|do) (an?|the|my) (mri|x-?ray|ct|scan|ultrasound)( scan)? (\w+ ){0,2}(show|tell|"
+        r"find|detect|pick up|see|prove)\b",
+        r"\b(do i need|should i (have|get)|is it worth (having|getting)|will i need) (\w+ ){0,2}(surgery|an "
+        r"operation|operated)\b"),
 }
-
-MEDICAL = _any(
-    r"\b(ibuprofen|advil|motrin|nurofen|naproxen|aleve|acetaminophen|paracetamol|tylenol|aspirin|nsaids?|"
-    r"painkillers?|pain ?killers?|pain relievers?|medications?|medicines?|meds|drugs?|pills?|tablets?|"
-    r"opioids?|tramadol|codeine|oxycodone|muscle relaxants?|prednisone|diclofenac|voltaren|gabapentin|"
-    r"celecoxib|celebrex|cbd|mg)\b",
-    r"\b(injections?|injected|cortisone|steroids?|prp|platelet[- ]rich)\b",
-    r"\b(diagnos\w*|do i have|have i got|is it (a |an )?(tear|torn|bursitis|tendinopathy|tendinitis|tendonitis|"
-    r"arthritis|fracture|sciatica|cancer)|what'?s wrong with (me|my)|what is wrong with (me|my))\b",
-    r"\b(prescri\w*|mri|x-?rays?|ct scan|ultrasound scan|need (an? )?(surgery|operation|scan))\b",
-    # "is my tendon torn?" asks for a diagnosis; "what are the signs of a broken hip?" asks for facts
-    r"\b(is|are) (my|it|this|that|the)\b(?:(?! of\b)[^?.!]){0,30}\b(torn|tear|ruptured|broken|fractured|damaged|"
-    r"inflamed)\b",
-)
+# Drug and procedure names a written answer may not introduce (verify.py checks LLM answers against it).
+MEDICAL = _any(MEDICAL_ASKS["medicine"].pattern, MEDICAL_ASKS["injection"].pattern)
+# A short ask that points back ("Should I say yes?", "Good idea?") asks about the sentences just before it.
+REFERS_BACK = re.compile(r"\b(it|that|this|them|those|these|one|another|yes|idea|worth it)\b", re.IGNORECASE)
 
 DOMAIN = _any(
     r"\b(hips?|glute\w*|gluteus|medius|minimus|maximus|pelvi\w*|buttocks?|butt|bum|thighs?|legs?|knees?|"
@@ -85,9 +95,19 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class Verdict:
-    action: Literal["refuse", "escalate"]
+    """What the guard decided before retrieval. `escalate`: red-flag signs (with the most urgent level);
+    `refuse`: every ask is outside what glute may answer; `partial`: some asks are declined (`declined` names
+    them) and `keep` is the rest of the message, which is answered."""
+
+    action: Literal["refuse", "escalate", "partial"]
     reason: RefusalReason | None = None
-    flag: str | None = None
+    signs: tuple[Sign, ...] = ()
+    declined: tuple[str, ...] = ()
+    keep: str = ""
+
+    @property
+    def level(self) -> Level | None:
+        return level_of([s.flag for s in self.signs]) if self.signs else None
 
 
 def clean_question(question: object) -> str:
@@ -103,14 +123,34 @@ def clean_question(question: object) -> str:
     return text
 
 
+def medical_scopes(sentence: str) -> list[str]:
+    """Which kinds of medical advice a sentence asks for: a diagnosis, a medicine, an injection, a scan."""
+    return [scope for scope, pattern in MEDICAL_ASKS.items() if pattern.search(sentence)]
+
+
 def screen(question: str) -> Verdict | None:
-    """Red flags first (they are urgent), then medical questions outside what glute may answer."""
-    for flag, pattern in RED_FLAGS.items():
-        if pattern.search(question):
-            return Verdict("escalate", flag=flag)
-    if MEDICAL.search(question):
-        return Verdict("refuse", reason="out_of_scope_medical")
-    return None
+    """Red flags first, anywhere in the message (they are urgent); then each ask: a diagnosis, a medicine, an
+    injection or a scan decision is declined, and the rest of the message goes on to be answered."""
+    signs = screen_signs(question)
+    if signs:
+        return Verdict("escalate", signs=tuple(signs))
+    asks, context = split_asks(question)
+    pieces = parts(question)
+    declined: list[str] = []
+    kept_asks = []
+    for ask in asks:
+        index = pieces.index(ask)
+        before = " ".join(pieces[max(0, index - 2): index]) if len(ask.split()) <= 6 and REFERS_BACK.search(ask) else ""
+        scopes = medical_scopes(ask) or medical_scopes(before)
+        declined += [s for s in scopes if s not in declined]
+        if not scopes:
+            kept_asks.append(ask)
+    if not declined:
+        return None
+    if not kept_asks:
+        return Verdict("refuse", reason="out_of_scope_medical", declined=tuple(declined))
+    keep = " ".join(s for s in pieces if s in kept_asks or (s in context and not medical_scopes(s)))
+    return Verdict("partial", declined=tuple(declined), keep=keep)
 
 
 def in_domain(question: str) -> bool:

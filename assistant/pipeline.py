@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,13 +10,16 @@ from typing import TYPE_CHECKING
 
 from .answer import Answer, RefusalReason
 from .chunking import Chunk
-from .compose import draft_answer, red_flag_draft, render
+from .compose import across_passages, draft_answer, passage_lines, red_flag_draft, render
 from .condense import clean_history, condense
 from .config import Settings
 from .errors import InvalidQuestion
 from .generative import OnDelta, Writer
-from .guard import clean_question, judge_evidence, screen
+from .guard import NO_EVIDENCE_SIMILARITY, Verdict, clean_question, in_domain, judge_evidence, screen
+from .redflags import LABELS
 from .retrieve import Hit, Mode, Query, Retriever
+from .text import normalise, split_asks
+from .vocabulary import content_words
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,9 +39,31 @@ REFUSALS: dict[str, str] = {
     "out_of_scope_medical": ("I can't advise on medicines, injections, scans or diagnoses. Please ask your doctor, "
                              "physical therapist or pharmacist; they can assess you. " + SCOPE),
 }
-RED_FLAG_LEAD = ("**Please get medical care now.** What you describe can be a warning sign that needs a "
-                 "clinician today: contact your doctor or urgent care, or emergency services if it is severe. "
-                 "Do not exercise through it.")
+RED_FLAG_LEADS = {
+    "emergency": ("**Please get emergency help now.** You mention {signs}. That can be a sign of something serious: "
+                  "call emergency services (999 in the UK) or go to the emergency department. Do not exercise "
+                  "through it."),
+    "soon": ("**Please get medical care now: see a doctor soon, today if you can.** You mention {signs}, which can "
+             "be a warning sign that needs a clinician: contact your doctor or urgent care (after an operation, the "
+             "team that did it). If it gets worse or you feel very unwell, call emergency services. Do not exercise "
+             "through it."),
+}
+# The warning-signs section of when-to-see-a-clinician that answers each red-flag category.
+RED_FLAG_SECTIONS = {
+    "trauma": "After a fall or injury", "infection": "Sudden severe joint pain, with fever or swelling",
+    "sudden_severe": "Sudden severe joint pain, with fever or swelling",
+    "cauda_equina": "Numbness in the groin or saddle area, or bladder and bowel changes",
+    "clot": "Calf pain or swelling, especially after surgery", "cardio": "Warning signs while exercising",
+    "child": "A child with hip pain or a limp", "post_surgery": "After a hip replacement or hip surgery",
+    "serious_illness": "Cancer history, weight loss or pain at night",
+}
+DECLINED = {"diagnosis": "diagnoses", "medicine": "medicines", "injection": "injections", "scan": "scans"}
+# A story with content-free asks ("any advice?") is answered in parts; this is the first and the last part.
+CANNOT_DIAGNOSE = ("when-to-see-a-clinician#summary", "in-person assessment")
+WARNING_SIGNS = ("when-to-see-a-clinician#summary", "urgent medical help")
+CONDITION_QUALIFIER = re.compile(r"\b(while|whilst|during|if i'?m|if i am|when i'?m|when i am|since i'?m|as a)\s+"
+                                 r"(being |having |my )?([a-z]+)", re.IGNORECASE)
+MIN_ASK_WORDS = 2  # an ask with fewer content words the corpus knows leans on its story ("any advice?")
 
 
 @contextmanager
@@ -78,7 +104,7 @@ class Assistant:
         store = open_backend(settings).open()
         chunks = sorted((Chunk.from_metadata(m) for m in store.get(include=["metadatas"])["metadatas"]),
                         key=lambda c: c.chunk_id)
-        embeddings = load_embeddings()
+        embeddings = load_embeddings(settings)
         return cls(chunks, store, embeddings, settings, Retriever(chunks, store, mode=retriever, linking=linking))
 
     def ask(self, question: str, history: list[dict] | None = None, *, on_delta: OnDelta | None = None) -> Answer:
@@ -96,25 +122,45 @@ class Assistant:
         if verdict and verdict.action == "refuse":  # decided on the person's own words, nothing added
             return self._refusal(text, text, verdict.reason, timings, started)
         if verdict and verdict.action == "escalate":
-            return self._red_flag(text, timings, started)
+            return self._red_flag(text, verdict, timings, started)
+        focus = normalise(verdict.keep if verdict else text)
+        asks, context = split_asks(focus)
         with _timed(timings, "condense"):
             turns = clean_history(history)
-            standalone = condense(text, turns, self.retriever.linker, self.titles)
-        if self.writer and turns and not self.retriever.linker.doc_ids(standalone):
+            standalone = condense(focus, turns, self.retriever.linker, self.titles) if not context else focus
+        if self.writer and turns and not context and not self.retriever.linker.doc_ids(standalone):
             with _timed(timings, "condense"):
                 standalone = self.writer.condense(text, turns) or standalone
+        story = bool(context) and self._leans_on_story(asks)
+        search_text = standalone if not context or story else " ".join(asks)
         with _timed(timings, "retrieve"):
-            query, hits = self.search(standalone, self.settings.top_k, timings)
+            query, hits = self.search(search_text, self.settings.top_k, timings)
         best = max((h.dense for h in hits if h.dense is not None), default=None)
         if self.retriever.mode == "bm25" and hits:
             best = 1.0  # no similarity to judge by; trust the lexical match
-        targeted = query.names_exercise and bool(set(query.intents) - UNTARGETED_INTENTS)
-        linked = bool(query.links or query.route)  # a general route names its entry as surely as an alias does
-        reason = judge_evidence(standalone, linked, targeted, query.unknown, best) if hits else "no_evidence"
+        declined = list(verdict.declined) if verdict else []
+        not_covered = self._not_covered(asks, query) if context or declined else []
+        if context or declined:  # words outside the corpus in a story, or beside a declined part, do not refuse it
+            reason = None if hits and in_domain(focus) and (best or 0) >= NO_EVIDENCE_SIMILARITY else (
+                "off_topic" if not in_domain(focus) else "no_evidence")
+        else:
+            targeted = query.names_exercise and bool(set(query.intents) - UNTARGETED_INTENTS)
+            linked = bool(query.links or query.route)  # a general route names its entry as surely as an alias does
+            unknown_condition = any(m.group(3).lower() in query.unknown for m in CONDITION_QUALIFIER.finditer(focus))
+            reason = ("no_evidence" if unknown_condition else
+                      judge_evidence(standalone, linked, targeted, query.unknown, best) if hits else "no_evidence")
         if reason:
             return self._refusal(text, standalone, reason, timings, started)
+        notes = self._notes(declined, not_covered)
         with _timed(timings, "compose"):
-            answer_text, citations = render(draft_answer(standalone, query, hits, self.settings.max_points))
+            if story:
+                draft = across_passages("Here is what my sources say:", search_text, hits)
+                draft.points[:0] = self._fixed_points(CANNOT_DIAGNOSE)
+                draft.points += self._fixed_points(WARNING_SIGNS)
+                draft.lead = "I can't tell what is causing it; here is what my sources say:"
+            else:
+                draft = draft_answer(search_text, query, hits, self.settings.max_points)
+            answer_text, citations = render(draft, notes)
         mode, fallback_reason = "extractive", None
         if self.writer:
             with _timed(timings, "generate"):
@@ -124,7 +170,35 @@ class Assistant:
             fallback_reason = written.fallback_reason
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(text, standalone, answer_text, citations, mode=mode, timings_ms=timings,
-                      fallback_reason=fallback_reason)
+                      fallback_reason=fallback_reason, declined=declined, not_covered=not_covered)
+
+    def _leans_on_story(self, asks: list[str]) -> bool:
+        """The asks carry too little of their own ("any advice?", "what should I do?") to search alone."""
+        joined = " ".join(asks)
+        known = [w for w in content_words(joined) if w not in set(self.retriever.vocabulary.unknown(joined))]
+        return not self.retriever.linker.doc_ids(joined) and len(known) < MIN_ASK_WORDS
+
+    def _not_covered(self, asks: list[str], query: Query) -> list[str]:
+        """Words of the asks (not the story around them) that no entry uses: said plainly, not guessed at."""
+        unknown = set(query.unknown) | set(self.retriever.vocabulary.unknown(" ".join(asks)))
+        return [w for w in dict.fromkeys(content_words(" ".join(asks))) if w in unknown and len(w) > 3][:3]
+
+    @staticmethod
+    def _notes(declined: list[str], not_covered: list[str]) -> list[str]:
+        notes = []
+        if not_covered:
+            notes.append(f"My sources don't cover {', '.join(not_covered)} specifically.")
+        if declined:
+            parts = " or ".join(DECLINED[d] for d in declined)
+            notes.append(f"I can't advise on {parts}: please ask your doctor, physical therapist or pharmacist.")
+        return notes
+
+    def _fixed_points(self, where: tuple[str, str]) -> list[tuple[str, Chunk]]:
+        """One statement of a passage, found by the words it contains (so a reworded corpus line is not lost)."""
+        chunk = self.retriever.by_id.get(where[0])
+        if chunk is None:
+            return []
+        return [(line, chunk) for line in passage_lines(chunk) if where[1] in line.lower()][:1]
 
     def search(self, standalone: str, k: int, timings: dict[str, float] | None = None) -> tuple[Query, list[Hit]]:
         """What retrieval understood of a standalone question, and its k best passages."""
@@ -144,14 +218,20 @@ class Assistant:
         return Answer(question, standalone, REFUSALS[reason].format(detail=detail), refused=True,
                       refusal_reason=reason, timings_ms=timings)
 
-    def _red_flag(self, question: str, timings: dict[str, float], started: float) -> Answer:
-        """Lead with advice to seek care; cite the red-flag passages, never an exercise."""
+    def _red_flag(self, question: str, verdict: Verdict, timings: dict[str, float], started: float) -> Answer:
+        """Lead with advice to seek care at the level of the most urgent sign, naming the signs seen; cite the
+        warning-signs passage of each sign, never an exercise."""
+        flags = [s.flag for s in verdict.signs]
         with _timed(timings, "compose"):
-            chunks = [c for c in self.retriever.by_doc.get(RED_FLAG_DOC, []) if c.section != "Summary"]
-            answer_text, citations = render(red_flag_draft(RED_FLAG_LEAD, question, chunks))
+            sections = list(dict.fromkeys(RED_FLAG_SECTIONS[f] for f in flags))
+            chunks = [c for s in sections for c in self.retriever.by_doc.get(RED_FLAG_DOC, []) if c.section == s]
+            signs = " and ".join(LABELS[f] for f in flags[:2])
+            lead = RED_FLAG_LEADS[verdict.level or "soon"].format(signs=signs)
+            answer_text, citations = render(red_flag_draft(lead, question, chunks))
         timings.setdefault("retrieve", 0.0)
         timings["total"] = (time.perf_counter() - started) * 1000
-        return Answer(question, question, answer_text, citations, safety="red_flag", timings_ms=timings)
+        return Answer(question, question, answer_text, citations, safety="red_flag", timings_ms=timings,
+                      safety_level=verdict.level, warning_signs=flags)
 
     def as_runnable(self) -> Runnable:
         """The assistant as a LangChain Runnable: {"question", "history"} -> Answer."""

@@ -90,6 +90,8 @@ def _score_citations(result: Result) -> None:
     if lines and not MARKER.search(lines[0]) and (lines[0].endswith(":") or result.answer.safety == "red_flag"):
         lines = lines[1:]  # the lead names the exercise, or is the advice to seek care a red flag puts first
     for line in lines:
+        if len(line) > 2 and line.startswith("_") and line.endswith("_"):
+            continue  # a note in glute's own words: what the sources do not cover, or what it declines
         markers = [int(m) for m in MARKER.findall(line)]
         result.body_lines.append((line, bool(markers)))
         if not markers:

@@ -1,0 +1,80 @@
+"""A message as the screens and the asks need it: normalised wording, sentences, clauses, and negation.
+
+People write on phones: curly apostrophes, dashes, zero-width spaces, "sooo", several sentences of story. Every
+screen reads the normalised text, so "I can\u2019t walk" (curly) and "I can't walk" are the same sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+                        "`": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u2010": "-",
+                        "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-"})
+INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
+STRETCHED = re.compile(r"([a-z])\1{2,}", re.IGNORECASE)  # "sooo", "feeeever": three or more of one letter
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+|(?<=[a-z0-9])\s*;\s*", re.IGNORECASE)
+# Where a negation stops reaching: a new clause ("no fever but I can't walk").
+CLAUSE_BREAK = re.compile(r",|;|:|\s-\s|\b(but|however|although|though|yet|except|now|then|since|because|"
+                          r"and (i|i'm|i've|my|it|it's|now|then|the|she|he|they))\b", re.IGNORECASE)
+NEGATION = re.compile(
+    r"\b(no|not|never|without|none|neither|nor|nothing|denies|free of|zero|"
+    r"(do|does|did|have|has|had|is|are|was|were|ca|could|would|wo)n'?t|"
+    r"(do|does|did|have|has|had|is|are|was|were) not|cannot)\b", re.IGNORECASE)
+# "I'm not sure if it's a fever" or "I don't know why" hedges; it does not deny the sign.
+HEDGE = re.compile(r"\b(not sure|unsure|don'?t know|do not know|no idea|not certain|wonder)\b", re.IGNORECASE)
+
+
+def normalise(text: str) -> str:
+    """NFKC, plain quotes and dashes, no invisible characters, stretched letters shrunk, spaces collapsed."""
+    text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(QUOTES)
+    text = STRETCHED.sub(r"\1", text)
+    return re.sub(r"[ \t\f\v]+", " ", text).strip()
+
+
+def sentences(text: str) -> list[str]:
+    """The message cut into sentences (and lines); an unpunctuated message is one sentence."""
+    return [s.strip() for s in SENTENCE_END.split(normalise(text)) if s and s.strip() and any(c.isalnum() for c in s)]
+
+
+def negated(sentence: str, start: int) -> bool:
+    """Whether the words before `start`, back to the start of its clause, deny what begins there."""
+    before = sentence[:start]
+    breaks = list(CLAUSE_BREAK.finditer(before))
+    clause = before[breaks[-1].end():] if breaks else before
+    return bool(NEGATION.search(clause)) and not HEDGE.search(clause)
+
+
+ASK = re.compile(
+    r"\?\s*$|^\s*(how|what|what's|whats|which|why|when|where|who|is|are|am|can|could|should|would|will|do|does|did|"
+    r"any|has|have|was|were|ok|okay)\b|\b(any (advice|tips?|suggestions?|ideas|thoughts|recommendations|help|input)|"
+    r"advice (please|welcome|appreciated|needed)|(please|pls|plz) (help|advise|explain|tell)|"
+    r"what (should|can|could|do) i do|tell me|i (want|would like|'d like|need|wanted) to know|"
+    r"(i'?m|i am|just) wondering|i wonder|help me|"
+    r"recommend|suggest|looking for (advice|help|exercises|tips)|thoughts\?*$|ideas\?*$)\b", re.IGNORECASE)
+
+
+LONG_SENTENCE = 12  # words: a run-on sentence of story is read clause by clause ("..., any advice?")
+
+
+def clauses(sentence: str) -> list[str]:
+    """A long run-on sentence cut at its commas; a short one stays whole ("clamshells, how do I ...?")."""
+    if len(sentence.split()) < LONG_SENTENCE or "," not in sentence:
+        return [sentence]
+    return [c.strip() for c in sentence.split(",") if any(ch.isalnum() for ch in c)]
+
+
+def parts(text: str) -> list[str]:
+    """The message as the asks are read: its sentences, long run-on ones cut into clauses."""
+    return [c for s in sentences(text) for c in clauses(s)]
+
+
+def split_asks(text: str) -> tuple[list[str], list[str]]:
+    """(asks, context): the sentences that ask something, and the rest of the story. A message that asks nothing
+    in so many words ("clamshells too easy now") is all ask."""
+    parts_ = parts(text)
+    asks = [s for s in parts_ if ASK.search(s)]
+    if not asks:
+        return parts_, []
+    return asks, [s for s in parts_ if s not in asks]

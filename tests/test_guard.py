@@ -1,0 +1,93 @@
+"""The guard on its own (no model, no index): red flags in any wording, negation, medical scope by what is asked.
+The cases are the ones issue 15 reported as wrong, and the mechanisms each one needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.guard import screen
+from assistant.redflags import level_of, screen_signs
+from assistant.text import normalise, sentences, split_asks
+
+
+@pytest.mark.parametrize(("message", "flag", "level"), [
+    ("I fell down the stairs and I can\u2019t walk", "trauma", "emergency"),  # a phone's curly apostrophe
+    ("I fell down the stairs and I can't walk", "trauma", "emergency"),
+    ("I can't control my bladder and my hip hurts", "cauda_equina", "emergency"),
+    ("hip pain and I'm running a temperature", "infection", "soon"),
+    ("since falling off my bike I can barely walk", "trauma", "emergency"),
+    ("I started running in April and built up to 20 miles a week. Now my groin aches and since Tuesday it feels "
+     "numb between my legs. Should I rest longer or see a doctor?", "cauda_equina", "emergency"),
+    ("I had a hip replacement three weeks ago and the wound is red and leaking.", "post_surgery", "soon"),
+    ("my 7 year old is limping and says his hip hurts", "child", "soon"),
+    ("I get chest pain when I do side steps", "cardio", "emergency"),
+])
+def test_red_flags_in_any_wording_escalate_at_their_level(message, flag, level):
+    signs = screen_signs(message)
+    assert flag in [s.flag for s in signs]
+    assert level_of([s.flag for s in signs]) == level
+    verdict = screen(message)
+    assert verdict is not None and verdict.action == "escalate" and verdict.level == level
+
+
+@pytest.mark.parametrize("message", [
+    "Should I warm up my calf muscles before single leg balance?",
+    "I'm worried I'll fall because I can't stand on one leg for long",
+    "I can't bear clamshells any more",
+    "no fever, no numbness, just a sore outer hip after running",
+    "I don't have any numbness or bladder problems, what exercises help?",
+    "it was not after a fall, it just aches",
+    "I broke my hip years ago and it healed fine; how do I do a side plank?",
+    "what are the signs of a blood clot?",
+    "What if I fell and couldn't get up?",
+])
+def test_look_alikes_and_denied_signs_do_not_escalate(message):
+    assert screen_signs(message) == []
+
+
+@pytest.mark.parametrize(("message", "scope"), [
+    ("do I have bursitis?", "diagnosis"),
+    ("is my glute tendon torn?", "diagnosis"),
+    ("how much ibuprofen should I take?", "medicine"),
+    ("should I get a cortisone injection?", "injection"),
+    ("do I need an MRI for my hip?", "scan"),
+])
+def test_medical_asks_are_declined(message, scope):
+    verdict = screen(message)
+    assert verdict is not None and verdict.action == "refuse" and verdict.reason == "out_of_scope_medical"
+    assert scope in verdict.declined
+
+
+@pytest.mark.parametrize("message", [
+    "Do I have to use a band for clamshells?",
+    "What's the prescribed number of reps for bridges?",
+    "Which exercises might a physical therapist prescribe for hip pain?",
+    "do I have enough strength to try single leg squats?",
+    "what are the symptoms of a fractured hip",
+    "My MRI showed gluteal tendinopathy. Which exercises are gentle to start with?",
+])
+def test_in_scope_questions_that_look_medical_are_not_declined(message):
+    assert screen(message) is None
+
+
+def test_a_medical_ask_inside_a_story_is_declined_in_part_and_the_rest_kept():
+    verdict = screen("My outer hip has ached for months. Do I have bursitis? Which exercises can I start with?")
+    assert verdict is not None and verdict.action == "partial" and verdict.declined == ("diagnosis",)
+    assert "Which exercises can I start with?" in verdict.keep and "bursitis" not in verdict.keep
+
+
+def test_a_short_ask_that_points_back_is_read_with_the_sentence_before_it():
+    verdict = screen("My GP offered me a steroid injection for the hip. Should I say yes?")
+    assert verdict is not None and verdict.action == "refuse" and verdict.declined == ("injection",)
+
+
+def test_normalising_makes_phone_text_plain():
+    assert normalise("I can\u2019t \u201cwalk\u201d\u200b \u2014 sooo sore") == "I can't \"walk\" - so sore"
+    assert sentences("It hurts. Any advice?\nThanks") == ["It hurts.", "Any advice?", "Thanks"]
+
+
+def test_a_story_is_read_for_its_asks():
+    asks, context = split_asks("I run three times a week, my outer hip aches after four miles, I have a half "
+                               "marathon in October, any advice?")
+    assert asks == ["any advice?"]
+    assert any("outer hip aches" in c for c in context)
