@@ -16,9 +16,10 @@ from .config import Settings
 from .errors import InvalidQuestion
 from .generative import OnDelta, Writer
 from .guard import NO_EVIDENCE_SIMILARITY, Verdict, clean_question, in_domain, judge_evidence, screen
+from .intent import detect_intents
 from .redflags import LABELS
 from .retrieve import Hit, Mode, Query, Retriever
-from .text import normalise, split_asks
+from .text import SITUATION_ASK, normalise, split_asks
 from .vocabulary import content_words
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ CANNOT_DIAGNOSE = ("when-to-see-a-clinician#summary", "in-person assessment")
 WARNING_SIGNS = ("when-to-see-a-clinician#summary", "urgent medical help")
 CONDITION_QUALIFIER = re.compile(r"\b(while|whilst|during|if i'?m|if i am|when i'?m|when i am|since i'?m|as a)\s+"
                                  r"(being |having |my )?([a-z]+)", re.IGNORECASE)
+STORY_CANDIDATES = 20  # a story is answered from the general entries; search deep enough to find three
 MIN_ASK_WORDS = 2  # an ask with fewer content words the corpus knows leans on its story ("any advice?")
 
 
@@ -131,8 +133,10 @@ class Assistant:
         if self.writer and turns and not context and not self.retriever.linker.doc_ids(standalone):
             with _timed(timings, "condense"):
                 standalone = self.writer.condense(text, turns) or standalone
-        story = bool(context) and self._leans_on_story(asks)
-        search_text = standalone if not context or story else " ".join(asks)
+        situation = any(SITUATION_ASK.search(a) for a in asks) and not self._names_exercise(focus)
+        leans = bool(context) and self._leans_on_story(asks)  # "any advice?": the story is what to search
+        story = situation or (leans and not detect_intents(" ".join(asks)))
+        search_text = standalone if not context or leans else " ".join(asks)
         with _timed(timings, "retrieve"):
             query, hits = self.search(search_text, self.settings.top_k, timings)
         best = max((h.dense for h in hits if h.dense is not None), default=None)
@@ -154,7 +158,9 @@ class Assistant:
         notes = self._notes(declined, not_covered)
         with _timed(timings, "compose"):
             if story:
-                draft = across_passages("Here is what my sources say:", search_text, hits)
+                topics = [h for h in self.search(search_text, STORY_CANDIDATES)[1]
+                          if h.chunk.kind == "topic" and h.chunk.doc_id != RED_FLAG_DOC]
+                draft = across_passages("Here is what my sources say:", search_text, topics or hits)
                 draft.points[:0] = self._fixed_points(CANNOT_DIAGNOSE)
                 draft.points += self._fixed_points(WARNING_SIGNS)
                 draft.lead = "I can't tell what is causing it; here is what my sources say:"
@@ -171,6 +177,9 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(text, standalone, answer_text, citations, mode=mode, timings_ms=timings,
                       fallback_reason=fallback_reason, declined=declined, not_covered=not_covered)
+
+    def _names_exercise(self, text: str) -> bool:
+        return any(self.retriever.by_doc[d][0].kind == "exercise" for d in self.retriever.linker.doc_ids(text))
 
     def _leans_on_story(self, asks: list[str]) -> bool:
         """The asks carry too little of their own ("any advice?", "what should I do?") to search alone."""

@@ -55,7 +55,7 @@ ASK = re.compile(
     r"recommend|suggest|looking for (advice|help|exercises|tips)|thoughts\?*$|ideas\?*$)\b", re.IGNORECASE)
 
 
-LONG_SENTENCE = 12  # words: a run-on sentence of story is read clause by clause ("..., any advice?")
+LONG_SENTENCE = 16  # words: a run-on sentence of story is read clause by clause ("..., any advice?")
 
 
 def clauses(sentence: str) -> list[str]:
@@ -78,3 +78,11 @@ def split_asks(text: str) -> tuple[list[str], list[str]]:
     if not asks:
         return parts_, []
     return asks, [s for s in parts_ if s not in asks]
+
+
+# "Why does my outer hip hurt?", "how do I know if I have a tear?", "what should I do?": an ask about the
+# person's own situation, answered in parts (glute cannot diagnose; what the sources say; the warning signs).
+SITUATION_ASK = re.compile(r"\b(why (does|do|is|am|would)|what('?s| is) (causing|going on|happening)|"
+                           r"what (causes|could cause)|how (do|can|would|will) i (know|tell)|what (should|can|do) i do|"
+                           r"what helps|"
+                           r"any (advice|tips|suggestions|ideas|thoughts)|advice)\b", re.IGNORECASE)
