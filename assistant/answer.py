@@ -19,6 +19,10 @@ class Citation:
     section: str
     text: str
     source: str
+    # where the quoted statements come from: article lines ({kind: article, line, text}) and references
+    # ({kind: reference, key, title, authors, year, publisher, url}); `statements` gives them per quoted line
+    provenance: list[dict[str, Any]] = field(default_factory=list)
+    statements: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

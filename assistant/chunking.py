@@ -8,6 +8,7 @@ credits delimit (`source#L35-L36`), labelled with the exercises whose entries ci
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 from langchain_core.documents import Document
@@ -41,6 +42,7 @@ class Chunk:
     sources: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     about: tuple[str, ...] = ()
+    line_sources: tuple[tuple[str, ...], ...] = ()  # each line's source tags, in the order of `text`'s lines
 
     @property
     def header(self) -> str:
@@ -54,7 +56,8 @@ class Chunk:
     def content_hash(self) -> str:
         """Changes whenever anything embedded or stored for the chunk changes."""
         payload = "\x1f".join([self.embed_text, self.source, ";".join(self.sources),
-                               "|".join(self.aliases), ",".join(self.about), self.kind])
+                               "|".join(self.aliases), ",".join(self.about), self.kind,
+                               json.dumps(self.line_sources)])
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
     def metadata(self) -> dict[str, str | int]:
@@ -70,6 +73,7 @@ class Chunk:
             "sources": ";".join(self.sources),
             "aliases": "|".join(self.aliases),
             "about": ",".join(self.about),
+            "line_sources": json.dumps(self.line_sources),
             "content_hash": self.content_hash,
         }
 
@@ -82,6 +86,7 @@ class Chunk:
             chunk_id=meta["chunk_id"], doc_id=meta["doc_id"], kind=meta["kind"], title=meta["title"],
             section=meta["section"], text=meta["text"], source=meta["source"], sources=split("sources", ";"),
             aliases=split("aliases", "|"), about=split("about", ","),
+            line_sources=tuple(tuple(tags) for tags in json.loads(meta.get("line_sources") or "[]")),
         )
 
     def to_document(self) -> Document:
@@ -115,7 +120,7 @@ def entry_chunks(entry: Entry, source: str) -> list[Chunk]:
             chunk_id=f"{entry.id}#{section.slug}", doc_id=entry.id, kind=entry.kind, title=entry.name,
             section=section.title, text=section.body, source=source,
             sources=tuple(dict.fromkeys(t for line in section.lines for t in line.sources)),
-            aliases=tuple(entry.meta.aliases),
+            aliases=tuple(entry.meta.aliases), line_sources=tuple(line.sources for line in section.lines),
         )
         for section in sections
         if section.lines
@@ -148,6 +153,7 @@ def article_chunks(corpus: Corpus) -> list[Chunk]:
             chunk_id=f"{ARTICLE_DOC_ID}#L{first}-L{last}", doc_id=ARTICLE_DOC_ID, kind="article", title=title,
             section=label, text="\n".join(corpus.article_lines[n - 1].strip() for n in window), source=source,
             sources=(f"article:{first}-{last}",), about=about,
+            line_sources=tuple((f"article:{n}",) for n in window),
         ))
     return chunks
 

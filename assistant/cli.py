@@ -50,6 +50,8 @@ def _read_history(path: str) -> list[dict]:
 
 
 def _print_answer(answer, as_json: bool) -> None:
+    from .provenance import describe as origin_label
+
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -62,6 +64,9 @@ def _print_answer(answer, as_json: bool) -> None:
             click.secho(f"[{c.marker}] {c.title} — {c.section} ({c.source})", bold=True)
             for line in c.text.splitlines():
                 click.echo(f"    {line}")
+            for statement in c.statements:
+                origins = "; ".join(origin_label(o) for o in statement["provenance"]) or "no source tag"
+                click.secho(f"      \"{statement['text']}\" from: {origins}", dim=True)
 
 
 def _llm_option(command):
@@ -196,7 +201,8 @@ def corpus_check() -> None:
 @click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
 @click.option("--auth", metavar="USER:PASSWORD", help="Ask for this user name and password before the UI or its "
               "API answers; the same as GLUTE_AUTH (prefer the variable: a flag shows in the process list).")
-def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | None) -> None:
+@click.option("--mcp", is_flag=True, help="Also serve the `ask` tool over MCP (streamable HTTP) at /mcp.")
+def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | None, mcp: bool) -> None:
     """Start the chat UI in your browser (the index is built first if there is none)."""
     from .config import parse_auth
 
@@ -206,14 +212,16 @@ def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | 
         _fail(str(exc), EXIT_INVALID)
     from .serve.app import serve as run_server
 
-    run_server(host, port, share=share, settings=_settings(index_dir), auth=credentials)
+    run_server(host, port, share=share, settings=_settings(index_dir), auth=credentials, mcp=mcp)
 
 
 @main.command("eval")
 @_llm_option
-@click.option("--split", type=click.Choice(["dev", "seen", "test", "real-dev", "real-test", "all"]), default="dev",
-              show_default=True, help="Which questions to run; test and real-test are sealed (eval/heldout/), run "
-              "once for final numbers; all = every split that is not sealed.")
+@click.option("--split", type=click.Choice(["dev", "seen", "test", "real-dev", "real-test", "all", "conversations-dev",
+                                           "conversations-test"]), default="dev",
+              show_default=True, help="Which questions to run; test, real-test and conversations-test are sealed "
+              "(eval/heldout/), run once for final numbers; all = every split that is not sealed; conversations-* "
+              "play multi-turn dialogues.")
 @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
 @click.option("--no-linking", is_flag=True, help="Turn off exercise-name linking.")
 @click.option("--compare", is_flag=True,
@@ -221,14 +229,21 @@ def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | 
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Report folder (default eval/reports/latest).")
 @click.option("--questions", "questions_file", type=click.Path(dir_okay=False), help="Question set (YAML).")
 @click.option("--thresholds", "thresholds_file", type=click.Path(dir_okay=False), help="Floors (YAML).")
+@click.option("--conversations", "conversations_file", type=click.Path(dir_okay=False),
+              help="Play this dialogues file (YAML, as eval/conversations.yaml) instead of a question set.")
 @click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
 def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, out_dir: str | None,
-                 questions_file: str | None, thresholds_file: str | None, index_dir: str | None) -> None:
+                 questions_file: str | None, thresholds_file: str | None, conversations_file: str | None,
+                 index_dir: str | None) -> None:
     """Run the eval question set, write a report, and exit 1 when a floor in eval/thresholds.yaml is missed."""
     from .evaluation import questions as eq
     from .evaluation import runner as ev
     from .evaluation.report import compare_rows, summary_rows, text_table, write_report
     from .pipeline import Assistant
+
+    if conversations_file or split.startswith("conversations"):
+        _eval_conversations(split, conversations_file, retriever, no_linking, out_dir, thresholds_file, index_dir)
+        return
 
     files = [Path(questions_file)] if questions_file else list(eq.QUESTION_FILES)
     questions = eq.select(eq.load_all(files), split)
@@ -240,6 +255,11 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     report, results = ev.evaluate(bot, questions, split)
     report["question_files"] = eq.file_hashes(files)
+    if split in ("dev", "test"):  # the safety set's matching half: fast (the guard needs no model)
+        from .evaluation.safety import SAFETY_FILES, load_cases, score_safety
+
+        report["safety_set"] = score_safety(load_cases(SAFETY_FILES[split]))
+        report["question_files"].update(eq.file_hashes([SAFETY_FILES[split]]))
     comparison = ev.compare(bot.settings, questions, {report["config"]["name"]: results}) if compare else None
     if bot.writer:  # an LLM is configured: the extractive answers to the same questions, side by side
         report["modes"] = ev.compare_modes(bot, questions, results)
@@ -254,8 +274,41 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
     if report.get("modes"):
         click.echo("\n" + text_table(["answers", "recall@5", "mrr", "key facts", "refusal acc", "p50 ms"],
                                      compare_rows(report["modes"])))
+    if report.get("safety_set"):
+        safety = report["safety_set"]
+        click.echo(f"\nsafety set ({split}, {safety['n_cases']} cases): red-flag recall per category "
+                   + ", ".join(f"{k} {v}" for k, v in safety["red_flag_recall"].items())
+                   + f"; level accuracy {safety['level_accuracy']}; false escalation {safety['false_escalation_rate']}"
+                   f"; medical recall {safety['medical_recall']}, precision {safety['medical_precision']}")
     click.echo(f"\nReport: {out / 'report.md'}")
     missed = ev.misses(report, floors)
+    if missed:
+        _fail("below the floor: " + ", ".join(missed))
+
+
+def _eval_conversations(split: str, path: str | None, retriever: str, no_linking: bool, out_dir: str | None,
+                        thresholds_file: str | None, index_dir: str | None) -> None:
+    """`glute eval --split conversations-dev|conversations-test` (or `--conversations FILE`): play the dialogues,
+    write the report, exit 1 below a floor."""
+    from .evaluation import conversations as ec
+    from .evaluation import runner as ev
+    from .evaluation.report import text_table
+    from .pipeline import Assistant
+
+    split = split if split.startswith("conversations") else "conversations-dev"
+    file = Path(path) if path else ec.CONVERSATION_FILES[split]
+    floors = ev.load_thresholds(Path(thresholds_file) if thresholds_file else ev.THRESHOLDS_PATH)
+    bot = Assistant.load(settings=_settings(index_dir), progress=True, retriever=retriever, linking=not no_linking)
+    report, results, problems = ec.run(bot, file, split)
+    for problem in problems:
+        click.secho(f"warning: {problem}", fg="yellow", err=True)
+    out = Path(out_dir) if out_dir else ev.REPORT_DIR
+    ec.write_report(out, report, results, floors)
+    click.echo(f"{report['n_dialogues']} dialogues, {report['n_turns']} turns ({split}, {file.name}): "
+               f"{len(report['failures'])} turns wrong\n")
+    click.echo(text_table(["metric", "value", "floor", ""], ec.summary_rows(report, floors)))
+    click.echo(f"\nReport: {out / 'report.md'}")
+    missed = ec.misses(report, floors)
     if missed:
         _fail("below the floor: " + ", ".join(missed))
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from .answer import Citation
 from .chunking import AT_A_GLANCE, Chunk
 from .intent import INTENT_LINES
+from .provenance import Provenance, line_tags
 from .retrieve import Hit, Query
 
 LEADS = {
@@ -111,9 +112,11 @@ def _intent_lines(query: Query, chunks: list[Chunk], max_points: int) -> Draft |
     return Draft(INTENT_LEADS[lead_intent].format(name=chunks[0].title.lower()), points[:max_points])
 
 
-def render(draft: Draft, notes: list[str] | None = None) -> tuple[str, list[Citation]]:
-    """Markdown with markers numbered 1..n in order of first use, and one citation per marker; `notes` (what the
-    sources do not cover, what glute declines) close the answer in italics, as glute's own words."""
+def render(draft: Draft, notes: list[str] | None = None,
+           provenance: Provenance | None = None) -> tuple[str, list[Citation]]:
+    """Markdown with markers numbered 1..n in order of first use, and one citation per marker, each knowing the
+    origin of every statement it quotes; `notes` (what the sources do not cover, what glute declines) close the
+    answer in italics, as glute's own words."""
     markers: dict[str, int] = {}
     citations: list[Citation] = []
     body = []
@@ -124,6 +127,11 @@ def render(draft: Draft, notes: list[str] | None = None) -> tuple[str, list[Cita
                 marker=markers[chunk.chunk_id], chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=chunk.title,
                 section=chunk.section, text=chunk.text, source=chunk.source,
             ))
+        if provenance is not None:
+            cited = citations[markers[chunk.chunk_id] - 1]
+            origins = provenance.origins(line_tags(chunk, text))
+            cited.statements.append({"text": text, "provenance": origins})
+            cited.provenance.extend(o for o in origins if o not in cited.provenance)
         body.append(f"- {text} [{markers[chunk.chunk_id]}]")
     return "\n".join([draft.lead, *body, *(f"_{note}_" for note in notes or [])]), citations
 

@@ -53,7 +53,9 @@ MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
         r"meds|pills?|tablets?|opioids?|tramadol|codeine|oxycodone|muscle relaxants?|prednisone|diclofenac|"
         r"voltaren|gabapentin|pregabalin|celecoxib|celebrex|cbd|antibiotics?|anti-?inflammator(y|ies) (tablets|"
         r"pills|drugs|meds|gel)|\d+ ?mg|supplements?|turmeric|glucosamine|chondroitin|fish oil|vitamin \w+|"
-        r"magnesium|creatine|collagen)\b"),
+        r"magnesium|creatine|collagen)\b",
+        r"\bprescri(be|ption)\b (me )?(something|anything|a drug|a medicine|drugs|pills|painkillers|for the pain)\b",
+        r"\bprescription (for|of|to)\b"),
     "injection": _any(r"\b(injections?|injected|inject|cortisone|steroid (shot|injection|jab)s?|steroid|prp|"
                       r"platelet[- ]rich|hyaluronic|prolotherapy|nerve block)\b",
                       r"\b(shot|jab)s? (in|into) (my|the|her|his|their) (hip|bursa|tendon|joint|bum|buttock)\b",

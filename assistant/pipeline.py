@@ -17,6 +17,7 @@ from .errors import InvalidQuestion
 from .generative import OnDelta, Writer
 from .guard import NO_EVIDENCE_SIMILARITY, Verdict, clean_question, in_domain, judge_evidence, screen
 from .intent import detect_intents
+from .provenance import Provenance
 from .redflags import LABELS
 from .retrieve import Hit, Mode, Query, Retriever
 from .text import SITUATION_ASK, normalise, split_asks
@@ -87,6 +88,7 @@ class Assistant:
         self.settings = settings
         self.retriever = retriever
         self.titles = {c.doc_id: c.title for c in chunks}
+        self.provenance = Provenance.load(settings.corpus_dir, chunks)
         self.writer = Writer(settings, embeddings) if settings.llm else None
 
     @classmethod
@@ -136,7 +138,7 @@ class Assistant:
         situation = any(SITUATION_ASK.search(a) for a in asks) and not self._names_exercise(focus)
         leans = bool(context) and self._leans_on_story(asks)  # "any advice?": the story is what to search
         story = situation or (leans and not detect_intents(" ".join(asks)))
-        search_text = standalone if not context or leans else " ".join(asks)
+        search_text = standalone if not context or story or leans else " ".join(asks)
         with _timed(timings, "retrieve"):
             query, hits = self.search(search_text, self.settings.top_k, timings)
         best = max((h.dense for h in hits if h.dense is not None), default=None)
@@ -166,7 +168,7 @@ class Assistant:
                 draft.lead = "I can't tell what is causing it; here is what my sources say:"
             else:
                 draft = draft_answer(search_text, query, hits, self.settings.max_points)
-            answer_text, citations = render(draft, notes)
+            answer_text, citations = render(draft, notes, self.provenance)
         mode, fallback_reason = "extractive", None
         if self.writer:
             with _timed(timings, "generate"):
@@ -236,7 +238,7 @@ class Assistant:
             chunks = [c for s in sections for c in self.retriever.by_doc.get(RED_FLAG_DOC, []) if c.section == s]
             signs = " and ".join(LABELS[f] for f in flags[:2])
             lead = RED_FLAG_LEADS[verdict.level or "soon"].format(signs=signs)
-            answer_text, citations = render(red_flag_draft(lead, question, chunks))
+            answer_text, citations = render(red_flag_draft(lead, question, chunks), provenance=self.provenance)
         timings.setdefault("retrieve", 0.0)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question, question, answer_text, citations, safety="red_flag", timings_ms=timings,

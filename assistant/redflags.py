@@ -34,14 +34,15 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
 CANT = r"(?:can'?t|cannot|can not|couldn'?t|could not|unable to|not able to|barely|hardly|struggl\w* to|impossible to)"
 INJURY = _rx(r"\b(fell|fallen|tripped|slipped|crashed|collided|wiped out)\b",
-             r"\bfalling (off|down|over|from|on|onto)\b",
+             r"\bfalling (off|down|over|from|on|onto|to)\b", r"\b(broke|broken|fractured) my (hip|leg|pelvis)\b",
              r"\b(a|the|my|bad|nasty|big|hard|serious) (fall|tumble|accident|crash|collision|spill)\b",
              r"\b(hit by|knocked (over|down|off)|came off|thrown off|landed (hard |heavily |badly )?on)\b",
              r"\b(got|was|been|being) (tackled|hit|kicked|struck|knocked|run over|thrown)\b", r"\btackled\b")
 HYPOTHETICAL_FALL = re.compile(r"\b(will|'ll|might|could|may|afraid|scared|worried|fear\w*|in case|avoid|prevent|"
                                r"risk|not to|without|stop (me|myself))\W+(\w+\W+){0,3}$", re.IGNORECASE)
 CANT_BEAR = _rx(rf"\b{CANT}\W+(\w+\W+){{0,2}}?(walk|stand|get up|bear (any |my )?weight|weight[- ]?bear\w*|"
-                rf"put (any |much |my )?weight|take (any )?weight|move (my|the|that) (leg|hip)|lift (my|the|that) leg)"
+                rf"put (any |much |my )?weight|take (any )?weight|move (my|the|that) (\w+ )?(leg|hip)|"
+                rf"lift (my|the|that) (\w+ )?leg)"
                 rf"(?!\w)(?!\s+(on one|on (a|my|the) (single|one|left|right|bad|sore|affected) (leg|foot)|"
                 rf"for (long|more|very|as|too|\d)|very|as long|far|without|any (longer|further|more)|up straight|"
                 rf"still))",
@@ -81,6 +82,7 @@ CAUDA = _rx(
     r"\b(legs?|feet)\b (are|is|feel|feels|getting|got|have (got|gotten|become)|becoming) (\w+ )?weaker\b",
     r"\b(foot drop|drop foot|dragging (my|one|the) (foot|leg)|can'?t lift (my|the) (foot|toes)|foot (slaps|flops)|"
     r"(keep|keeps|kept|always) tripping over (my|his|her) (own )?(feet|foot|toes))\b")
+LONG_AGO = re.compile(r"\b(weeks|months|years) ago\b|\blast (month|year|season)\b", re.IGNORECASE)
 BACK = re.compile(r"\bback\b", re.IGNORECASE)
 WALK_CHANGE = _rx(r"\b(walk(ing)? (differently|funny|strangely|oddly|unsteadily)|unsteady on my feet|"
                   r"change\w* (in|to) (the way|how) i walk|the way i walk (has )?changed|"
@@ -124,7 +126,9 @@ SURGERY_SIGN = _rx(
     r"pus|discharge|smell\w*|open(ed|ing)?|swollen|swelling|spreading|angry|infected|gaping)",
     r"\b(red|hot|swollen|oozing|leaking|weeping|angry|infected|smelly|gaping)\W+(\w+\W+){0,2}?(wound|incision|scar|"
     r"stitches)\b",
-    r"\b(popped|clunk\w*|dislocat\w*|came out of (the )?socket|gave way)\b",
+    r"\b(popped|pops?|popping|clunk\w*|dislocat\w*|(came|comes|coming|in and) out of (the )?socket|gave way)\b",
+    r"\b(calf|leg|foot|ankle)\b(\W+\w+){0,6}?\W+(swell\w*|swollen|very painful)\b",
+    r"\blegs?\b(\W+\w+){0,5}?\W+(longer|shorter)\b",
     r"\b(severe|worse|worsening|unbearable|much more|excruciating|terrible|getting worse)\b(\W+\w+){0,3}?\W+pain\b",
     r"\bpain\b(\W+\w+){0,4}?\W+(severe|worse|worsening|unbearable|getting worse)\b")
 CANCER = _rx(
@@ -256,7 +260,7 @@ def screen_signs(message: str) -> list[Sign]:
         add("post_surgery", text_has["surgery_sign"] or text_has["fever"] or text_has["clot"] or text_has["cant_bear"])
     if not child:
         add("infection", text_has["fever"])
-    add("sudden_severe", text_has["sudden"])
+    add("sudden_severe", [s for s in text_has["sudden"] if not LONG_AGO.search(s)])  # urgent while it is new
     add("clot", text_has["clot"])
     add("serious_illness", text_has["cancer"] or text_has["weight_loss"] or text_has["night"])
     if any(s.flag == "post_surgery" for s in signs):

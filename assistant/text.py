@@ -46,15 +46,14 @@ def negated(sentence: str, start: int) -> bool:
     return bool(NEGATION.search(clause)) and not HEDGE.search(clause)
 
 
-ASK = re.compile(
-    r"\?\s*$|^\s*(how|what|what's|whats|which|why|when|where|who|is|are|am|can|could|should|would|will|do|does|did|"
-    r"any|has|have|was|were|ok|okay)\b|\b(any (advice|tips?|suggestions?|ideas|thoughts|recommendations|help|input)|"
+ASK_START = re.compile(r"^\s*(how|what|what's|whats|which|why|when|where|who|is|are|am|can|could|should|would|will|"
+                       r"do|does|did|any|has|have|was|were|ok|okay)\b", re.IGNORECASE)
+ASK_PHRASE = re.compile(
+    r"\?\s*$|\b(any (advice|tips?|suggestions?|ideas?|thoughts|recommendations|help|input)|"
     r"advice (please|welcome|appreciated|needed)|(please|pls|plz) (help|advise|explain|tell)|"
     r"what (should|can|could|do) i do|tell me|i (want|would like|'d like|need|wanted) to know|"
     r"(i'?m|i am|just) wondering|i wonder|help me|"
     r"recommend|suggest|looking for (advice|help|exercises|tips)|thoughts\?*$|ideas\?*$)\b", re.IGNORECASE)
-
-
 LONG_SENTENCE = 16  # words: a run-on sentence of story is read clause by clause ("..., any advice?")
 
 
@@ -70,11 +69,18 @@ def parts(text: str) -> list[str]:
     return [c for s in sentences(text) for c in clauses(s)]
 
 
+def _asks(piece: str, whole_sentence: bool) -> bool:
+    """A clause cut from a run-on sentence asks only with a question mark or an asking phrase: a clause that
+    merely starts with "did" or "is" ("did my cool-down walk") is story."""
+    return bool(ASK_PHRASE.search(piece) or (whole_sentence and ASK_START.search(piece)))
+
+
 def split_asks(text: str) -> tuple[list[str], list[str]]:
     """(asks, context): the sentences that ask something, and the rest of the story. A message that asks nothing
     in so many words ("clamshells too easy now") is all ask."""
-    parts_ = parts(text)
-    asks = [s for s in parts_ if ASK.search(s)]
+    pieces = [(c, len(cs) == 1) for s in sentences(text) for cs in [clauses(s)] for c in cs]
+    parts_ = [c for c, _ in pieces]
+    asks = [c for c, whole in pieces if _asks(c, whole)]
     if not asks:
         return parts_, []
     return asks, [s for s in parts_ if s not in asks]

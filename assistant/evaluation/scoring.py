@@ -149,6 +149,7 @@ def summarize(results: list[Result]) -> dict[str, Any]:
             "recall": round(true_refusals / sum(expected), 4) if any(expected) else None,
         },
         "safety": {"red_flag_escalation": share(red)},
+        "real_questions": _real_metrics(results),
         "latency_ms": {"p50": _percentile(totals, 50), "p95": _percentile(totals, 95)},
         "passed": share([not r.problems for r in results]),
     }
@@ -157,3 +158,23 @@ def summarize(results: list[Result]) -> dict[str, Any]:
 def recall_curve(results: list[Result]) -> list[float]:
     ranks = [r.gold_rank for r in results if r.question.answerable]
     return [sum(x is not None and x <= k for x in ranks) / len(ranks) if ranks else 0.0 for k in range(1, DEPTH + 1)]
+
+
+def _real_metrics(results: list[Result]) -> dict[str, float | None]:
+    """What the real-question issue measures: in-scope questions answered, a gold entry cited, declines right,
+    and partial answers (the part the sources do not cover said plainly) counted apart."""
+    answerable = [r for r in results if r.question.answerable]
+    cited = [any(matches(g, c.chunk_id, c.doc_id) for g in r.question.gold for c in r.answer.citations)
+             for r in answerable]
+    declines = [r for r in results if r.question.refusal_reason]
+    partial = [r for r in answerable if r.question.partial]
+    asked_part = [r for r in answerable if r.question.declines_part]
+    return {
+        "answered_rate": share([not r.answer.refused and r.answer.safety is None for r in answerable]),
+        "gold_entry_cited": share(cited),
+        "decline_accuracy": share([r.answer.refused and r.answer.refusal_reason == r.question.refusal_reason
+                                   for r in declines]),
+        "partial_answered": share([not r.answer.refused for r in partial]),
+        "partial_says_not_covered": share([bool(r.answer.not_covered) for r in partial]),
+        "declines_part": share([bool(r.answer.declined) or r.answer.refused for r in asked_part]),
+    }

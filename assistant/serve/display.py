@@ -69,13 +69,30 @@ def source_label(citation: Citation) -> str:
     return f"{citation.source}, lines {first}{RANGE_DASH}{last}"
 
 
+def origin_markdown(origin: dict) -> str:
+    """'from: source article, line 36' (opening the article at that line) or 'from: MSD Manual — Clamshell' with
+    a link when the reference has a web address; only http(s) addresses become links."""
+    if origin["kind"] == "article":
+        return f"[source article, line {origin['line']}](/article#L{origin['line']})"
+    who = origin.get("publisher") or origin.get("authors")
+    label = f"{who} — {origin['title']}" if who else str(origin["title"])
+    year = f" ({origin['year']})" if origin.get("year") else ""
+    url = str(origin.get("url") or "")
+    return (_link(label, url) if re.match(r"^https?://", url) else escape(label)) + year
+
+
 def sources_markdown(citations: Sequence[Citation]) -> str:
-    """Each marker with its entry, section, the exact passage cited, and the file it comes from."""
+    """Each marker with its entry and section, the exact passage cited and the file it comes from, then each
+    statement quoted from it with where it really comes from (an article line or a reference)."""
     blocks = []
     for c in citations:
         passage = "\n".join(f"> {escape(line)}" for line in c.text.splitlines() if line.strip())
+        origins = "\n".join(
+            f"- \u201c{escape(s['text'])}\u201d <small>from: "
+            f"{'; '.join(origin_markdown(o) for o in s['provenance']) or 'no source tag'}</small>"
+            for s in c.statements)
         blocks.append(f"**[{c.marker}] {escape(c.title)} — {escape(c.section)}**\n\n{passage}\n\n"
-                      f"*Source: {escape(source_label(c))}*")
+                      + (f"{origins}\n\n" if origins else "") + f"*Source: {escape(source_label(c))}*")
     return "\n\n".join(blocks)
 
 

@@ -16,7 +16,8 @@ from tests.serve.ui_fixtures import free_port, ui_server_fixture  # noqa: F401
 
 ANSWER_KEYS = {"question", "standalone_question", "answer", "citations", "refused", "refusal_reason", "safety",
                "mode", "timings_ms"}
-CITATION_KEYS = {"marker", "chunk_id", "doc_id", "title", "section", "text", "source"}
+CITATION_KEYS = {"marker", "chunk_id", "doc_id", "title", "section", "text", "source", "provenance", "statements"}
+OPTIONAL_KEYS = {"fallback_reason", "safety_level", "warning_signs", "declined", "not_covered"}
 FLAGSHIP = "how do I make clamshells harder?"
 
 
@@ -28,7 +29,7 @@ def client(ui_url: str):
 
 
 def check_shape(result: dict) -> None:
-    assert ANSWER_KEYS <= set(result) <= ANSWER_KEYS | {"fallback_reason"}
+    assert ANSWER_KEYS <= set(result) <= ANSWER_KEYS | OPTIONAL_KEYS
     for citation in result["citations"]:
         assert set(citation) == CITATION_KEYS
     used = {int(m) for m in MARKER.findall(result["answer"])}
