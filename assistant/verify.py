@@ -43,6 +43,10 @@ NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "seventeen eighteen nineteen twenty".split())} | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
                                                      "hundred": "100", "twice": "2"}
 COUNTED_WORDS = frozenset(NUMBER_WORDS) - {"zero", "one"}  # "one leg" is rarely a count
+# A written answer shows no images, HTML or links: the Sources list carries every address a reader needs, taken
+# from the corpus's references, so nothing a model writes can point a reader elsewhere or load a remote image.
+MARKUP = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\([^)]*\)|</?[a-z][^>]*>|\b(https?://|www\.)\S+|"
+                    r"\bdata:[a-z]+/", re.IGNORECASE)
 UNITS = re.compile(r"\b(mg|mcg|µg|ml|milligrams?|micrograms?|millilit(?:er|re)s?|grams?|iu|doses?|dosages?)\b",
                    re.IGNORECASE)
 STOP = frozenset(
@@ -145,6 +149,8 @@ def verify(text: str, passages: Sequence[Chunk], embed: Callable[[list[str]], li
         cited = [passages[n - 1].text for n in dict.fromkeys(s.markers)]
         if not cited:
             dropped.append((s.text, "no marker"))
+        elif MARKUP.search(s.text):
+            dropped.append((s.text, "an image, link or HTML tag"))
         elif missing := unbacked_terms(s.claim, cited):
             dropped.append((s.text, f"{', '.join(repr(m) for m in missing)} not in the cited passage"))
         elif (overlap := lexical_overlap(s.claim, cited)) < MIN_OVERLAP:

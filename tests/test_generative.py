@@ -183,7 +183,23 @@ def test_unsupported_sentences_are_dropped_from_a_mostly_supported_answer(llm_bo
     assert len(MARKER.findall(answer.answer)) == 2
     hits = llm_bot.retriever.retrieve(question, llm_bot.embeddings.embed_query(question), k=3)
     written = llm_bot.writer.answer(question, hits)
-    assert [why for _, why in written.dropped] == ["'800', 'mg', 'ibuprofen' not in the cited passage", "no marker"]
+    assert [why for _, why in written.dropped] == ["'800', 'mg', '800 mg', 'ibuprofen' not in the cited passage",
+                                                   "no marker"]
+
+
+def test_images_links_and_html_in_a_written_answer_are_dropped(llm_bot, fake):
+    """A paraphrase carrying an image, a link or HTML never reaches a reader, however well it is cited."""
+    fake.reply = lambda prompt: (f"{passages(prompt)[1][2]} [1]. {passages(prompt)[2][2]} [2]. "
+                                 f"{passages(prompt)[1][2]} [1]. {passages(prompt)[2][2]} [2]. "
+                                 f"{passages(prompt)[1][2]} ![](https://example.invalid/x.png) [1]. "
+                                 f"See [this video](https://example.invalid/v) {passages(prompt)[2][2]} [2]. "
+                                 f"<img src=x onerror=alert(1)> {passages(prompt)[1][2]} [1].")
+    answer = llm_bot.ask(QUESTION)
+    assert answer.mode == "generative", answer.fallback_reason
+    assert "example.invalid" not in answer.answer and "<img" not in answer.answer
+    hits = llm_bot.retriever.retrieve(QUESTION, llm_bot.embeddings.embed_query(QUESTION), k=3)
+    written = llm_bot.writer.answer(QUESTION, hits)
+    assert [why for _, why in written.dropped] == ["an image, link or HTML tag"] * 3
 
 
 def test_off_topic_sentence_citing_a_real_passage_is_dropped(llm_bot, plain_bot, fake):
