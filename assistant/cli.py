@@ -318,7 +318,9 @@ def _eval_conversations(split: str, path: str | None, retriever: str, no_linking
 @click.option("--quick", is_flag=True, help="Fewer questions and requests, 10x scaling only: about two minutes.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Report folder (default eval/reports; eval/reports/latest with --quick).")
-def bench(as_json: bool, quick: bool, out_dir: str | None) -> None:
+@click.option("--encoder", type=click.Choice(["torch", "onnx", "both"]), default="both", show_default=True,
+              help="Query encoder(s) to measure: sentence-transformers (torch), the ONNX export, or both side by side.")
+def bench(as_json: bool, quick: bool, out_dir: str | None, encoder: str) -> None:
     """Measure latency, cold start, ingest cost, memory, scaling and UI throughput; write bench.md and a plot."""
     import contextlib
     import time
@@ -332,7 +334,8 @@ def bench(as_json: bool, quick: bool, out_dir: str | None) -> None:
         click.echo(f"bench [{time.monotonic() - started:5.0f} s] {message}", err=True)
 
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries the result only
-        result, about = run_bench(QUICK if quick else FULL, log)
+        result, about = run_bench(QUICK if quick else FULL, log,
+                                  ("torch", "onnx") if encoder == "both" else (encoder,))
         report = write_report(result, about, Path(out_dir) if out_dir else QUICK_REPORT_DIR if quick else REPORT_DIR)
     click.echo(json.dumps(result, indent=2) if as_json else text_table(result))
     log(f"report: {report}")

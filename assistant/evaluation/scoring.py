@@ -164,8 +164,8 @@ def _real_metrics(results: list[Result]) -> dict[str, float | None]:
     """What the real-question issue measures: in-scope questions answered, a gold entry cited, declines right,
     and partial answers (the part the sources do not cover said plainly) counted apart."""
     answerable = [r for r in results if r.question.answerable]
-    cited = [any(matches(g, c.chunk_id, c.doc_id) for g in r.question.gold for c in r.answer.citations)
-             for r in answerable]
+    cited = [bool({g.split("#")[0] for g in r.question.gold} & {c.doc_id for c in r.answer.citations})
+             for r in answerable]  # the entry counts, not the exact section
     declines = [r for r in results if r.question.refusal_reason]
     partial = [r for r in answerable if r.question.partial]
     asked_part = [r for r in answerable if r.question.declines_part]

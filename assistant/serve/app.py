@@ -1,7 +1,8 @@
 """The Gradio chat UI: a thin layout over `Assistant`; every answer comes from `Assistant.ask`.
 
 `build_app(bot)` makes the Blocks (chat, exercise pages, feedback, and the `/ask` API endpoint);
-`launch(app, ...)` starts it with the theme and queue it needs; `serve(...)` is `glute serve`.
+`launch(app, ...)` starts it with the theme and queue it needs; `start(...)` launches it with the OpenAI-compatible
+`/v1` routes (and, with `mcp=True`, the MCP endpoint) on the same server; `serve(...)` is `glute serve`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import gradio as gr
 from ..config import Settings
 from ..corpus import load_corpus
 from ..errors import GluteError
+from .answers import SORRY, answer_json, safe_ask
 from .display import exercise_markdown, question_markdown, sources_markdown, streamed
-from .logs import configure_logging, log_answer
+from .logs import configure_logging
 
 if TYPE_CHECKING:
     from ..pipeline import Assistant
@@ -38,8 +40,6 @@ EXAMPLES = (
 NOTICE = ("**Not medical advice.** glute shares general information from its sources; it cannot examine or "
           "diagnose you. If pain is severe or sudden, follows a fall, or comes with fever, numbness or loss of "
           "bladder or bowel control, see a clinician now.")
-SORRY = ("Sorry, something went wrong on my side while answering. Please try again in a moment, "
-         "or ask the question another way.")
 SOURCES_TITLE = "Sources"
 CONCURRENCY_LIMIT = 4
 QUEUE_SIZE = 64  # waiting requests beyond this get a polite "busy" error instead of piling up memory
@@ -85,21 +85,12 @@ def build_app(bot: Assistant) -> gr.Blocks:
     """The whole UI for one loaded assistant; handlers catch every error so users never see a traceback."""
     feedback_path = bot.settings.state_dir / "feedback.jsonl"
 
-    def safe_ask(question: str, history: list[dict], via: str):
-        try:
-            answer = bot.ask(question, history)
-        except Exception:
-            log.exception("answering failed (via %s)", via)
-            return None
-        log_answer(answer, via)
-        return answer
-
     def respond(question: str, messages: list, turns: list[dict]):
         """Stream the answer to the question already shown in the chat, then add its Sources block."""
         if not question.strip():
             yield messages, turns
             return
-        answer = safe_ask(question, conversation(turns), "chat")
+        answer = safe_ask(bot, question, conversation(turns), "chat", log)
         if answer is None:
             yield [*messages, gr.ChatMessage(role="assistant", content=SORRY)], [
                 *turns, {"question": question, "answer": None}]
@@ -132,10 +123,10 @@ def build_app(bot: Assistant) -> gr.Blocks:
 
     def ask(question: str, history: list[dict] | None = None) -> dict:
         """Answer one question with citations; the same JSON as `glute ask --json`."""
-        answer = safe_ask(question, history or [], "api")
-        if answer is None:
+        data = answer_json(bot, question, history or [], "api", log)
+        if data is None:
             raise gr.Error(SORRY)
-        return answer.to_dict()
+        return data
 
     try:
         pages = exercise_pages(bot.settings)
@@ -200,13 +191,36 @@ def build_app(bot: Assistant) -> gr.Blocks:
 
 
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, *, share: bool = False,
-           prevent_thread_lock: bool = False, quiet: bool = True, auth: tuple[str, str] | None = None):
+           prevent_thread_lock: bool = False, quiet: bool = True, auth: tuple[str, str] | None = None,
+           app_kwargs: dict[str, Any] | None = None):
     """Start the server; system fonts keep the page from reaching for web fonts offline. With `auth`
-    (user, password) the page and the API ask for them first."""
+    (user, password) the page and the API ask for them first. `app_kwargs` go to the FastAPI app Gradio creates
+    (`routes` placed before Gradio's own, a `lifespan`): how the other APIs share this server."""
     theme = gr.themes.Soft(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
     return app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=prevent_thread_lock,
                       quiet=quiet, theme=theme, css=CSS, ssr_mode=False, show_error=False, inbrowser=False,
-                      auth=auth, auth_message=AUTH_MESSAGE if auth else None)
+                      auth=auth, auth_message=AUTH_MESSAGE if auth else None, app_kwargs=app_kwargs)
+
+
+def start(bot: Assistant, host: str = "127.0.0.1", port: int | None = 7860, *, share: bool = False,
+          auth: tuple[str, str] | None = None, mcp: bool = False, quiet: bool = True) -> gr.Blocks:
+    """The UI and its `/ask`, the OpenAI-compatible `/v1` routes and, with `mcp`, the MCP endpoint at `/mcp`: one
+    server, one port, started without blocking. `auth` covers all of them (the UI's sign-in; a bearer key for
+    `/v1` and `/mcp`)."""
+    from .answers import Answerer
+    from .openai_api import openai_routes
+
+    answerer = Answerer(bot, CONCURRENCY_LIMIT, QUEUE_SIZE)
+    routes = openai_routes(answerer, auth)
+    app_kwargs: dict[str, Any] = {"routes": routes}
+    if mcp:
+        from .mcp_tool import mcp_endpoint
+
+        route, app_kwargs["lifespan"] = mcp_endpoint(answerer, auth, host, share)
+        routes.insert(0, route)
+    app = build_app(bot)
+    launch(app, host, port, share=share, prevent_thread_lock=True, quiet=quiet, auth=auth, app_kwargs=app_kwargs)
+    return app
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -220,21 +234,25 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *, index_dir: str | Path | None = None,
-          settings: Settings | None = None, auth: tuple[str, str] | None = None) -> None:
-    """`glute serve`: load (building the index if missing), start the UI, print where it is, block until Ctrl-C.
-    Errors and one line per answer go to `<state_dir>/glute.log`; `auth` is (user, password) and is never shown."""
+          settings: Settings | None = None, auth: tuple[str, str] | None = None, mcp: bool = False) -> None:
+    """`glute serve`: load (building the index if missing), start the UI and the APIs, print where they are, block
+    until Ctrl-C. Errors and one line per answer go to `<state_dir>/glute.log`; `auth` is (user, password) and is
+    never shown; `mcp` also serves the MCP endpoint."""
     from ..pipeline import Assistant
 
     ensure_port_free(host, port)
     bot = Assistant.load(index_dir, settings=settings, progress=True)
     log_path = configure_logging(bot.settings.state_dir)
-    app = build_app(bot)
-    launch(app, host, port, share=share, prevent_thread_lock=True, auth=auth)
+    app = start(bot, host, port, share=share, auth=auth, mcp=mcp)
     print(f"glute is running at {app.local_url}  (Ctrl-C to stop)", flush=True)
+    print(f"OpenAI-compatible API: {app.local_url}v1 (model \"glute\")", flush=True)
+    if mcp:
+        print(f"MCP (streamable HTTP): {app.local_url}mcp (tool \"ask\")", flush=True)
     if log_path:
         print(f"Log: {log_path}", flush=True)
     if auth:
-        print("Sign-in required (the user and password from GLUTE_AUTH / --auth).", flush=True)
+        print("Sign-in required (the user and password from GLUTE_AUTH / --auth; for /v1 and /mcp, the bearer "
+              "key user:password).", flush=True)
     elif share or host not in ("127.0.0.1", "localhost", "::1"):
         print("Warning: no sign-in is set; anyone who can reach this address can use it "
               "(set GLUTE_AUTH=user:password or --auth).", flush=True)

@@ -81,3 +81,15 @@ def glute_serve(index_dir: Path, *args: str, env: dict[str, str] | None = None,
         yield proc, f"http://127.0.0.1:{port}/", output
     finally:
         stop_gracefully(proc, timeout=30)
+
+
+API_USER, API_PASSWORD = "ann", "api-test-secret"
+API_KEY = f"{API_USER}:{API_PASSWORD}"
+
+
+@pytest.fixture(scope="session", name="api_server")
+def api_server_fixture(settings) -> Iterator[str]:
+    """URL of one real `glute serve --mcp` with GLUTE_AUTH set, shared by the OpenAI-compatible and MCP tests;
+    its bearer key is `API_KEY`."""
+    with glute_serve(settings.index_dir, "--mcp", env={"GLUTE_AUTH": API_KEY}) as (_, url, _):
+        yield url
