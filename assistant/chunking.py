@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from langchain_core.documents import Document
@@ -156,6 +157,32 @@ def article_chunks(corpus: Corpus) -> list[Chunk]:
             line_sources=tuple((f"article:{n}",) for n in window),
         ))
     return chunks
+
+
+STATEMENT = "statement"
+
+
+def statement_lines(chunk: Chunk) -> list[tuple[str, tuple[str, ...]]]:
+    """A passage's statements, list markers dropped, each with its source tags."""
+    lines = chunk.text.splitlines()
+    tags = list(chunk.line_sources) + [()] * (len(lines) - len(chunk.line_sources))
+    cleaned = ((re.sub(r"^(\d+\.|-)\s+", "", line).strip(), t) for line, t in zip(lines, tags, strict=True))
+    return [(text, t) for text, t in cleaned if text]
+
+
+def statement_units(chunks: list[Chunk]) -> list[Chunk]:
+    """Every statement of every passage as its own retrievable unit (`clamshell#make-it-harder~0`), embedded with
+    its passage's header and pointing back at it (`about`), so an answer can be built from the lines that answer
+    the ask while each marker still cites the passage that says them."""
+    units = []
+    for chunk in chunks:
+        for number, (text, tags) in enumerate(statement_lines(chunk)):
+            units.append(Chunk(
+                chunk_id=f"{chunk.chunk_id}~{number}", doc_id=chunk.doc_id, kind=STATEMENT, title=chunk.title,
+                section=chunk.section, text=text, source=chunk.source, sources=tags, about=(chunk.chunk_id,),
+                line_sources=(tags,),
+            ))
+    return units
 
 
 def chunk_corpus(corpus: Corpus) -> list[Chunk]:

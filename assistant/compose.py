@@ -4,6 +4,7 @@ passages, each ending with the marker of the passage it came from. Nothing else 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +27,7 @@ LEADS = {
 INTENT_LEADS = {"dosage": "How much and how often to do the {name}:",
                 "placement": "Where the band or weight goes for the {name}:"}
 MARKER = re.compile(r"\[\d+\]")
+WORD_WEIGHT = 0.02  # a shared word is worth this much cosine when choosing lines by meaning
 WORD = re.compile(r"[a-z0-9]+")
 STOP = frozenset((
     "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "my", "me", "i", "you", "your",
@@ -72,11 +74,15 @@ def passage_lines(chunk: Chunk) -> list[str]:
     return [line for line in lines if line and not MARKER.search(line)]
 
 
-def best_lines(chunk: Chunk, question: str, limit: int) -> list[str]:
-    """The lines sharing most words with the question (ties: earlier first), kept in their original order."""
+def best_lines(chunk: Chunk, question: str, limit: int, statements: Sequence[tuple[str, float, int]] = ()) -> list[str]:
+    """The lines that answer the question best, kept in their original order: by the similarity of each
+    statement to the question when the index has statements, with shared words as a small tie-breaker; by
+    shared words alone otherwise (ties: earlier first)."""
     lines = passage_lines(chunk)
     wanted = _terms(question)
-    scored = sorted(range(len(lines)), key=lambda i: (-len(_terms(lines[i]) & wanted), i))[:limit]
+    meaning = {text: score for text, score, _ in statements}
+    scored = sorted(range(len(lines)), key=lambda i: (-(meaning.get(lines[i], 0.0) + WORD_WEIGHT *
+                                                        len(_terms(lines[i]) & wanted)), i))[:limit]
     return [lines[i] for i in sorted(scored)]
 
 
@@ -94,7 +100,7 @@ def draft_answer(question: str, query: Query, hits: list[Hit], max_points: int =
         if chunk.section == "How to do it":
             lines = _grouped(lines, max_points)
         else:
-            lines = best_lines(chunk, question, max_points)
+            lines = best_lines(chunk, question, max_points, (on_target or focus)[0].statements)
     return Draft(_lead(chunk), [(line, chunk) for line in lines])
 
 
@@ -144,13 +150,24 @@ def red_flag_draft(lead: str, question: str, chunks: list[Chunk], max_points: in
     return Draft(lead, points[:max_points])
 
 
-def across_passages(lead: str, question: str, hits: list[Hit], passages: int = 3, per_passage: int = 2) -> Draft:
+def across_passages(lead: str, question: str, hits: list[Hit], passages: int = 3, per_passage: int = 2,
+                    similar: Callable[[int, list[int]], bool] | None = None) -> Draft:
     """An answer drawn from several entries: the best lines of the best passage of each of the first
-    `passages` entries, so a story about running, side-lying pain and a race gets more than one view."""
-    chosen: list[Chunk] = []
+    `passages` entries, so a story about running, side-lying pain and a race gets more than one view; a line
+    that says nearly what an earlier one said is left out."""
+    chosen: list[Hit] = []
     for h in hits:
-        if h.chunk.kind != "article" and all(c.doc_id != h.chunk.doc_id for c in chosen):
-            chosen.append(h.chunk)
+        if h.chunk.kind != "article" and all(c.chunk.doc_id != h.chunk.doc_id for c in chosen):
+            chosen.append(h)
         if len(chosen) == passages:
             break
-    return Draft(lead, [(line, chunk) for chunk in chosen for line in best_lines(chunk, question, per_passage)])
+    points, rows = [], []
+    for h in chosen:
+        row_of = {text: row for text, _, row in h.statements}
+        for line in best_lines(h.chunk, question, per_passage, h.statements):
+            row = row_of.get(line)
+            if row is not None and similar and similar(row, rows):
+                continue
+            rows += [row] if row is not None else []
+            points.append((line, h.chunk))
+    return Draft(lead, points)

@@ -6,12 +6,13 @@ only when complete, so a crash at any moment leaves the previous index answering
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .chunking import Chunk, chunk_corpus
+from .chunking import Chunk, chunk_corpus, statement_units
 from .config import Settings
 from .corpus import load_corpus
 from .errors import CorpusError, IndexBusy, IndexMismatch, IndexMissing
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
 BATCH_SIZE = 32
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,6 +38,8 @@ class IngestReport:
     rebuilt: bool = False
     seconds: float = 0.0
     location: str = ""
+    encoder: str = ""  # which query encoder the next question will use, and why (onnx_export.py)
+    encoder_s: float = 0.0  # of `seconds`, the time spent exporting and checking the ONNX model
 
     def summary(self) -> str:
         def line(kind: str, counts: dict[str, int]) -> str:
@@ -46,6 +50,7 @@ class IngestReport:
             f"({self.embedded} chunks embedded).",
             line("docs", self.docs),
             line("chunks", self.chunks),
+            *([self.encoder] if self.encoder else []),
         ])
 
 
@@ -76,15 +81,30 @@ def _doc_counts(chunks: list[Chunk], old: dict[str, dict], changed: set[str]) ->
     }
 
 
+def _prepare_query_encoder(settings: Settings, chunks: list[Chunk], store: Chroma, report: IngestReport,
+                           retry: bool) -> None:
+    """The hook for the fast query path: a checked ONNX export of the model beside the index (onnx_export.py).
+    It runs after the index is published, so nothing it does can cost the index; a rebuild retries a rejection."""
+    from .onnx_export import ensure_export
+
+    try:
+        status = ensure_export(settings, chunks, store, retry_rejected=retry)
+    except OSError as exc:  # e.g. a read-only state dir: the index is fine, queries use sentence-transformers
+        log.warning("ONNX query encoder not prepared (%s); keeping sentence-transformers", exc)
+        return
+    report.encoder, report.encoder_s = status.line(), status.seconds
+
+
 def load_checked_chunks(settings: Settings) -> list[Chunk]:
-    """The corpus as chunks, refusing to index a corpus that fails `glute corpus check`."""
+    """The corpus as passages and their statements, refusing to index a corpus that fails `glute corpus check`."""
     corpus = load_corpus(settings.corpus_dir)
     problems = check_corpus(corpus)
     if problems:
         listed = "\n  ".join(str(p) for p in problems[:10])
         more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
         raise CorpusError(f"The corpus has {len(problems)} problem(s); fix them before ingesting:\n  {listed}{more}")
-    return chunk_corpus(corpus)
+    chunks = chunk_corpus(corpus)
+    return chunks + statement_units(chunks)
 
 
 def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> IngestReport:
@@ -133,6 +153,7 @@ def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> 
         report.docs = _doc_counts(chunks, old, changed)
         if report.rebuilt:
             index.publish(gen)
+        _prepare_query_encoder(settings, chunks, store, report, retry=rebuild)
         report.seconds = time.perf_counter() - started
         return report
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .answer import Answer, RefusalReason
-from .chunking import Chunk
+from .chunking import STATEMENT, Chunk
 from .compose import across_passages, draft_answer, passage_lines, red_flag_draft, render
 from .condense import clean_history, condense
 from .config import Settings
@@ -20,6 +20,7 @@ from .intent import detect_intents
 from .provenance import Provenance
 from .redflags import LABELS
 from .retrieve import Hit, Mode, Query, Retriever
+from .statements import Statements
 from .text import SITUATION_ASK, normalise, split_asks
 from .vocabulary import content_words
 
@@ -63,8 +64,9 @@ DECLINED = {"diagnosis": "diagnoses", "medicine": "medicines", "injection": "inj
 # A story with content-free asks ("any advice?") is answered in parts; this is the first and the last part.
 CANNOT_DIAGNOSE = ("when-to-see-a-clinician#summary", "in-person assessment")
 WARNING_SIGNS = ("when-to-see-a-clinician#summary", "urgent medical help")
-CONDITION_QUALIFIER = re.compile(r"\b(while|whilst|during|if i'?m|if i am|when i'?m|when i am|since i'?m|as a)\s+"
-                                 r"(being |having |my )?([a-z]+)", re.IGNORECASE)
+# "while pregnant", "during chemo": the person's condition, which the sources must know to answer
+CONDITION_QUALIFIER = re.compile(r"\b(?:while|whilst|during|if i'?m|if i am|when i'?m|when i am|since i'?m)\s+"
+                                 r"(?:being |having |my )?([a-z]+)", re.IGNORECASE)
 STORY_CANDIDATES = 20  # a story is answered from the general entries; search deep enough to find three
 MIN_ASK_WORDS = 2  # an ask with fewer content words the corpus knows leans on its story ("any advice?")
 
@@ -106,10 +108,13 @@ class Assistant:
         if build_if_missing and not open_backend(settings).exists():
             ingest(settings, progress=progress)
         store = open_backend(settings).open()
-        chunks = sorted((Chunk.from_metadata(m) for m in store.get(include=["metadatas"])["metadatas"]),
+        chunks = sorted((Chunk.from_metadata(m) for m in store.get(where={"kind": {"$ne": STATEMENT}},
+                                                                    include=["metadatas"])["metadatas"]),
                         key=lambda c: c.chunk_id)
+        statements = Statements.from_store(store)
         embeddings = load_embeddings(settings)
-        return cls(chunks, store, embeddings, settings, Retriever(chunks, store, mode=retriever, linking=linking))
+        return cls(chunks, store, embeddings, settings,
+                   Retriever(chunks, store, mode=retriever, linking=linking, statements=statements))
 
     def ask(self, question: str, history: list[dict] | None = None, *, on_delta: OnDelta | None = None) -> Answer:
         """Answer one question, using the conversation so far to resolve follow-ups. With an LLM configured,
@@ -139,30 +144,35 @@ class Assistant:
         leans = bool(context) and self._leans_on_story(asks)  # "any advice?": the story is what to search
         story = situation or (leans and not detect_intents(" ".join(asks)))
         search_text = standalone if not context or story or leans else " ".join(asks)
-        with _timed(timings, "retrieve"):
-            query, hits = self.search(search_text, self.settings.top_k, timings)
+        with _timed(timings, "retrieve"):  # a story is answered from deeper down the ranking: one search serves both
+            query, deep = self.search(search_text, STORY_CANDIDATES if story else self.settings.top_k, timings)
+        hits = deep[: self.settings.top_k]
         best = max((h.dense for h in hits if h.dense is not None), default=None)
         if self.retriever.mode == "bm25" and hits:
             best = 1.0  # no similarity to judge by; trust the lexical match
         declined = list(verdict.declined) if verdict else []
         not_covered = self._not_covered(asks, query) if context or declined else []
-        if context or declined:  # words outside the corpus in a story, or beside a declined part, do not refuse it
-            reason = None if hits and in_domain(focus) and (best or 0) >= NO_EVIDENCE_SIMILARITY else (
-                "off_topic" if not in_domain(focus) else "no_evidence")
+        unknown_condition = any(m.group(m.lastindex).lower() in set(self.retriever.vocabulary.unknown(focus))
+                                for m in CONDITION_QUALIFIER.finditer(focus))
+        if unknown_condition:
+            reason: RefusalReason | None = "no_evidence"  # the person's condition appears nowhere in the sources
+        elif story or context or declined:  # words outside the corpus in a story do not refuse an ask it covers;
+            domain = bool(query.links or query.route) or in_domain(focus)  # no passage close enough to it does
+            reason = None if hits and domain and (best or 0) >= NO_EVIDENCE_SIMILARITY else (
+                "no_evidence" if domain else "off_topic")
         else:
             targeted = query.names_exercise and bool(set(query.intents) - UNTARGETED_INTENTS)
             linked = bool(query.links or query.route)  # a general route names its entry as surely as an alias does
-            unknown_condition = any(m.group(3).lower() in query.unknown for m in CONDITION_QUALIFIER.finditer(focus))
-            reason = ("no_evidence" if unknown_condition else
-                      judge_evidence(standalone, linked, targeted, query.unknown, best) if hits else "no_evidence")
+            reason = judge_evidence(standalone, linked, targeted, query.unknown, best) if hits else "no_evidence"
         if reason:
             return self._refusal(text, standalone, reason, timings, started)
         notes = self._notes(declined, not_covered)
         with _timed(timings, "compose"):
             if story:
-                topics = [h for h in self.search(search_text, STORY_CANDIDATES)[1]
-                          if h.chunk.kind == "topic" and h.chunk.doc_id != RED_FLAG_DOC]
-                draft = across_passages("Here is what my sources say:", search_text, topics or hits)
+                topics = [h for h in deep if h.chunk.kind == "topic" and h.chunk.doc_id != RED_FLAG_DOC]
+                draft = across_passages("Here is what my sources say:", search_text, topics or hits,
+                                        similar=self.retriever.statements.similar if self.retriever.statements
+                                        else None)
                 draft.points[:0] = self._fixed_points(CANNOT_DIAGNOSE)
                 draft.points += self._fixed_points(WARNING_SIGNS)
                 draft.lead = "I can't tell what is causing it; here is what my sources say:"

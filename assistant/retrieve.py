@@ -12,13 +12,15 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from .chunking import Chunk
+from .chunking import STATEMENT, Chunk
 from .intent import detect_intents, general_route, preferred_sections
 from .linking import Linker, normalize
 from .vocabulary import Vocabulary, content_words
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
+
+    from .statements import Statements
 
 RRF_K = 60
 LINK_BONUS = 2.0 / RRF_K  # a named exercise outranks anything the rankers merely like
@@ -27,6 +29,7 @@ TOPIC_LINK_BONUS = 1.0 / RRF_K  # a topic named in passing ("glute med") should 
 GENERAL_TOPIC_BONUS = 0.5 / RRF_K  # a question naming no exercise is usually a general one
 ARTICLE_WEIGHT = 0.5  # article windows are raw, short and context-free; the entries restate them in context
 SECTION_BONUS = 1.5 / RRF_K
+STATEMENT_WEIGHT = 1.0  # the best-statement ranking counts like the dense and lexical ones
 HEADING_BONUS = 1.0 / RRF_K  # times the share of a topic section's heading words the question uses
 MIN_HEADING_SHARE = 0.5  # and two of its words, when it has two: one shared word of several is chance
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -41,6 +44,7 @@ class Hit:
     dense: float | None = None  # cosine similarity
     bm25: float | None = None
     ranks: dict[str, int] = field(default_factory=dict)
+    statements: list[tuple[str, float, int]] = field(default_factory=list)  # (line, cosine, row), passage order
 
     @property
     def chunk_id(self) -> str:
@@ -67,7 +71,11 @@ class Query:
 
 
 class Retriever:
-    def __init__(self, chunks: list[Chunk], store: Chroma | None, mode: Mode = "hybrid", linking: bool = True):
+    """Ranks passages for a question: dense and lexical rankings and the best statement of each passage, fused by
+    reciprocal rank, then pulled toward the exercise the question names and the section its intent asks for."""
+
+    def __init__(self, chunks: list[Chunk], store: Chroma | None, mode: Mode = "hybrid", linking: bool = True,
+                 statements: Statements | None = None):
         import bm25s
         import Stemmer
 
@@ -78,6 +86,7 @@ class Retriever:
         self.store = store
         self.mode = mode
         self.linking = linking
+        self.statements = statements
         names = {(c.doc_id, n) for c in chunks if c.kind != "article" for n in (c.title, *c.aliases)}
         self.linker = Linker(sorted(names))
         self.by_doc: dict[str, list[Chunk]] = {}
@@ -122,7 +131,8 @@ class Retriever:
     def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """Ids and cosine similarities only: the chunks are already in memory, and fetching their documents and
         metadata back from Chroma would cost more than the search itself."""
-        results = self.store._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        results = self.store._collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
+                                               where={"kind": {"$ne": STATEMENT}})
         return [(chunk_id, 1.0 - distance)
                 for chunk_id, distance in zip(results["ids"][0], results["distances"][0], strict=True)]
 
@@ -168,6 +178,13 @@ class Retriever:
             h = hit(chunk_id)
             h.bm25, h.ranks["bm25"] = score, rank
             h.score += self._weight(h) / (RRF_K + rank)
+        lines = self.statements.by_passage(self.statements.scores(vector)) if self.statements else {}
+        best_line = sorted(((max(s for _, s, _ in found), cid) for cid, found in lines.items()
+                            if cid in self.by_id), reverse=True)[:candidates]
+        for rank, (_, chunk_id) in enumerate(best_line, 1):  # the passage holding the one line that answers
+            h = hit(chunk_id)
+            h.ranks["statement"] = rank
+            h.score += STATEMENT_WEIGHT * self._weight(h) / (RRF_K + rank)
         for position, doc_id in enumerate(query.links):
             weight = 1.0 / (1 + position)  # the first exercise named leads
             for chunk in self.by_doc.get(doc_id, []):
@@ -187,5 +204,7 @@ class Retriever:
             elif h.chunk.kind == "topic" and not query.names_exercise:
                 h.score += GENERAL_TOPIC_BONUS + self._heading_bonus(h.chunk_id, query.subject_terms)
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk_id))[:k]
+        for h in ranked:
+            h.statements = lines.get(h.chunk_id, [])
         lap("fuse")
         return ranked

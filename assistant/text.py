@@ -55,6 +55,7 @@ ASK_PHRASE = re.compile(
     r"(i'?m|i am|just) wondering|i wonder|help me|"
     r"recommend|suggest|looking for (advice|help|exercises|tips)|thoughts\?*$|ideas\?*$)\b", re.IGNORECASE)
 LONG_SENTENCE = 16  # words: a run-on sentence of story is read clause by clause ("..., any advice?")
+STORY_PARTS = 3  # sentences or clauses: a message this long that asks nothing is a story
 
 
 def clauses(sentence: str) -> list[str]:
@@ -81,8 +82,8 @@ def split_asks(text: str) -> tuple[list[str], list[str]]:
     pieces = [(c, len(cs) == 1) for s in sentences(text) for cs in [clauses(s)] for c in cs]
     parts_ = [c for c, _ in pieces]
     asks = [c for c, whole in pieces if _asks(c, whole)]
-    if not asks:
-        return parts_, []
+    if not asks:  # a short statement is its own ask; a long story with no question asks for advice on it
+        return ([], parts_) if len(parts_) >= STORY_PARTS else (parts_, [])
     return asks, [s for s in parts_ if s not in asks]
 
 
@@ -90,5 +91,6 @@ def split_asks(text: str) -> tuple[list[str], list[str]]:
 # person's own situation, answered in parts (glute cannot diagnose; what the sources say; the warning signs).
 SITUATION_ASK = re.compile(r"\b(why (does|do|is|am|would)|what('?s| is) (causing|going on|happening)|"
                            r"what (causes|could cause)|how (do|can|would|will) i (know|tell)|what (should|can|do) i do|"
-                           r"what helps|"
+                           r"what helps|should i (rest|stop|keep|carry on|continue|see|go to|get it checked|push "
+                           r"through|be worried|worry)|"
                            r"any (advice|tips|suggestions|ideas|thoughts)|advice)\b", re.IGNORECASE)

@@ -1,0 +1,53 @@
+"""Statement-level scores: every line of every passage was embedded at ingest as its own unit; at query time the
+question's one vector scores all of them at once (a matrix product, well under a millisecond), so retrieval can
+lift the passage holding the one line that answers, and compose can quote the lines that answer the ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chunking import Chunk
+
+NEAR_DUPLICATE = 0.92  # cosine above which two statements say the same thing
+
+
+@dataclass
+class Statements:
+    """The statement units and their normalised vectors, row by row."""
+
+    units: list[Chunk]
+    vectors: np.ndarray  # (n, dim), L2-normalised
+
+    @classmethod
+    def from_store(cls, store) -> Statements:
+        """The statements the index holds (none for an index built before statements existed: scores are empty)."""
+        got = store.get(where={"kind": "statement"}, include=["embeddings", "metadatas"])
+        units = [Chunk.from_metadata(m) for m in got["metadatas"]]
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(units), -1)
+        if len(units):
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+        order = sorted(range(len(units)), key=lambda i: (units[i].about, int(units[i].chunk_id.rsplit("~", 1)[1])))
+        return cls([units[i] for i in order], vectors[order] if len(units) else vectors)
+
+    def scores(self, vector: list[float] | None) -> np.ndarray | None:
+        """Cosine of the question with every statement, row by row."""
+        if vector is None or not self.units:
+            return None
+        q = np.asarray(vector, dtype=np.float32)
+        return self.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
+
+    def by_passage(self, scores: np.ndarray | None) -> dict[str, list[tuple[str, float, int]]]:
+        """For each passage, its statements as (text, score, row), in the passage's own order."""
+        found: dict[str, list[tuple[str, float, int]]] = {}
+        if scores is None:
+            return found
+        for row, unit in enumerate(self.units):
+            if unit.about:
+                found.setdefault(unit.about[0], []).append((unit.text, float(scores[row]), row))
+        return found
+
+    def similar(self, row: int, others: list[int]) -> bool:
+        """Whether statement `row` says nearly what one of `others` already says."""
+        return bool(others) and float(np.max(self.vectors[others] @ self.vectors[row])) >= NEAR_DUPLICATE
