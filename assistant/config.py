@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import InvalidAuth
+from .errors import GluteError, InvalidAuth
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +33,32 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+ENCODERS = ("auto", "onnx", "torch")
+
+
+def _env_encoder() -> str:
+    """GLUTE_ENCODER: `auto` (ONNX Runtime when ingest left a checked export, else sentence-transformers),
+    `onnx` (that export or an error) or `torch` (always sentence-transformers, and ingest exports nothing)."""
+    value = (os.environ.get("GLUTE_ENCODER") or "auto").strip().lower()
+    if value not in ENCODERS:
+        raise GluteError(f"GLUTE_ENCODER must be one of {', '.join(ENCODERS)} (got {value!r}).")
+    return value
+
+
+def _env_threads() -> int | None:
+    """GLUTE_ENCODER_THREADS, or its old name GLUTE_TORCH_THREADS; unset or 0 leaves the runtime's default."""
+    value = os.environ.get("GLUTE_ENCODER_THREADS") or os.environ.get("GLUTE_TORCH_THREADS")
+    if not value:
+        return None
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = -1
+    if threads < 0:
+        raise GluteError(f"GLUTE_ENCODER_THREADS must be a whole number of threads (got {value!r}).")
+    return threads or None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the corpus and index live, and the knobs that shape answers."""
@@ -44,16 +70,27 @@ class Settings:
     candidates: int = 20
     max_points: int = 4
     lock_timeout_s: float = field(default_factory=lambda: float(os.environ.get("GLUTE_LOCK_TIMEOUT", "30")))
+    # the query encoder: see _env_encoder; threads for it (ONNX Runtime or torch), None for the runtime's default
+    encoder: str = field(default_factory=_env_encoder)
+    encoder_threads: int | None = field(default_factory=_env_threads)
     # optional LLM-written answers: "ollama:<model>" or "openai:<model>"; None keeps answers extractive
     llm: str | None = field(default_factory=lambda: os.environ.get("GLUTE_LLM") or None)
     llm_base_url: str | None = field(default_factory=lambda: os.environ.get("GLUTE_LLM_BASE_URL") or None)
     llm_api_key: str | None = field(default_factory=lambda: os.environ.get("GLUTE_LLM_API_KEY") or None, repr=False)
     llm_timeout_s: float = field(default_factory=lambda: float(os.environ.get("GLUTE_LLM_TIMEOUT", "20")))
+    # thumbs up/down kept in <state_dir>/feedback.jsonl (rating, cited chunk ids, question); off keeps nothing
+    feedback: bool = field(default_factory=lambda: (os.environ.get("GLUTE_FEEDBACK") or "on").strip().lower()
+                           not in ("0", "off", "false", "no"))
 
     @property
     def state_dir(self) -> Path:
         """Feedback, logs and other run-time files live beside the index."""
         return self.index_dir.parent
+
+    @property
+    def models_dir(self) -> Path:
+        """The ONNX export of the embedding model that ingest writes for the query encoder."""
+        return self.state_dir / "models"
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored."""

@@ -7,12 +7,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
-import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +20,7 @@ from ..corpus import load_corpus
 from ..errors import GluteError
 from .answers import SORRY, answer_json, safe_ask
 from .display import exercise_markdown, question_markdown, sources_markdown, streamed
+from .feedback import FeedbackLog
 from .logs import configure_logging
 
 if TYPE_CHECKING:
@@ -53,9 +51,6 @@ CSS = """
 SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
 MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 
-_feedback_lock = threading.Lock()
-
-
 def conversation(turns: list[dict]) -> list[dict[str, str]]:
     """The turns so far as `Assistant.ask` history: questions and answers only, never the Sources blocks."""
     history: list[dict[str, str]] = []
@@ -64,14 +59,6 @@ def conversation(turns: list[dict]) -> list[dict[str, str]]:
             history += [{"role": "user", "content": turn["question"]},
                         {"role": "assistant", "content": turn["answer"]["answer"]}]
     return history
-
-
-def append_feedback(path: Path, record: dict[str, Any]) -> None:
-    """One JSON line per vote; the lock keeps lines whole when several sessions vote at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, ensure_ascii=False) + "\n"
-    with _feedback_lock, path.open("a", encoding="utf-8") as handle:
-        handle.write(line)
 
 
 def exercise_pages(settings: Settings) -> dict[str, str]:
@@ -83,7 +70,7 @@ def exercise_pages(settings: Settings) -> dict[str, str]:
 
 def build_app(bot: Assistant) -> gr.Blocks:
     """The whole UI for one loaded assistant; handlers catch every error so users never see a traceback."""
-    feedback_path = bot.settings.state_dir / "feedback.jsonl"
+    feedback = FeedbackLog(bot.settings.state_dir, enabled=bot.settings.feedback)
 
     def respond(question: str, messages: list, turns: list[dict]):
         """Stream the answer to the question already shown in the chat, then add its Sources block."""
@@ -111,13 +98,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
             turn = turns[asked - 1]
             answer = turn["answer"] or {}
             liked = {True: "up", False: "down"}.get(vote.liked, str(vote.liked or "none"))
-            append_feedback(feedback_path, {
-                "time": datetime.now(UTC).isoformat(timespec="seconds"),
-                "question": turn["question"],
-                "answer": answer.get("answer", SORRY),
-                "chunk_ids": [c["chunk_id"] for c in answer.get("citations", [])],
-                "vote": liked,
-            })
+            feedback.record(turn["question"], [c["chunk_id"] for c in answer.get("citations", [])], liked)
         except Exception:
             log.exception("recording feedback failed")
 
@@ -138,7 +119,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
     with gr.Blocks(title="glute: gluteus medius help", analytics_enabled=False) as app:
         gr.Markdown("# glute\nAnswers about gluteus medius (outer hip) pain and rehab exercises, "
                     "with the sources they come from.")
-        gr.Markdown(NOTICE, elem_id="glute-notice")
+        gr.Markdown(NOTICE + " " + feedback.notice, elem_id="glute-notice")
         turns = gr.State([])
         pending = gr.State("")
         with gr.Tab("Chat"):
