@@ -78,3 +78,34 @@ def score_safety(cases: list[dict]) -> dict[str, Any]:
         "medical_precision": _share(declined_true, declined_true + declined_false),
         "wrong": wrong,
     }
+
+
+def backstop_curve(bot, cases: list[dict], thresholds: tuple[float, ...] = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+                   ) -> list[dict[str, Any]]:
+    """What a semantic backstop would add to the rules: escalate when a sentence of the message is this close (cosine)
+    to a statement of the corpus's warning-signs entry. Per threshold: red flags it catches that the rules miss,
+    and look-alikes it would wrongly escalate."""
+    import numpy as np
+
+    from ..text import sentences
+
+    statements = bot.retriever.statements
+    rows = [i for i, u in enumerate(statements.units) if u.doc_id == "when-to-see-a-clinician"]
+    exemplars = statements.vectors[rows]
+    closest = []
+    for case in cases:
+        parts = sentences(case["text"]) or [case["text"]]
+        vectors = np.asarray(bot.embeddings.embed_documents(parts), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+        closest.append(float((vectors @ exemplars.T).max()))
+    escalated_by_rules = [bool((v := screen(c["text"])) and v.action == "escalate") for c in cases]
+    curve = []
+    for threshold in thresholds:
+        caught = sum(1 for c, near, rule in zip(cases, closest, escalated_by_rules, strict=True)
+                     if c["kind"] == "red_flag" and not rule and near >= threshold)
+        wrong = sum(1 for c, near, rule in zip(cases, closest, escalated_by_rules, strict=True)
+                    if c["kind"] != "red_flag" and not rule and near >= threshold)
+        negatives = sum(1 for c in cases if c["kind"] != "red_flag")
+        curve.append({"threshold": threshold, "red_flags_added": caught, "false_escalations_added": wrong,
+                      "false_escalation_rate_added": _share(wrong, negatives)})
+    return curve
