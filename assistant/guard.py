@@ -37,7 +37,10 @@ MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
         r"\b(does|do) (it|this|that|mine) sound like\b", rf"\bsounds? like (a |an )?(\w+ )?{CONDITION}\b",
         r"\bwhat('?s| is) (wrong|going on) with (me|my)\b", r"\bwhat (do|could|might) i have\b",
         r"\b(can|could|will|would) you (please )?diagnos", r"\bdiagnos(e|is) (me|my|this|it)\b",
-        r"\bwhat('?s| is) my diagnosis\b",
+        r"\bwhat('?s| is) my diagnosis\b", r"\bwhat (have i|i'?ve|i have) (done|got)\b",
+        r"\b(is|are) (there|there's) (a |any )?(test|tests|way to (test|diagnose|tell|check))\b",
+        r"\b(is|could|might) (it|this|that|the pain) (be )?(related to|from|caused by|because of|coming from|linked "
+        r"to) (my|a|an|the)\b",
         rf"\b(is it|is this|is that|could it|could this|might it|might this|would it|could my|might my|is my|are my|"
         rf"have i got|do i have|did i get)\b(\W+\w+){{0,3}}?\W+(be\W+)?(a |an )?{CONDITION}\b",
         rf"\b(think|reckon|suspect|guess|wonder if|chance|likely|possible) (that )?(i'?ve got|i have|it'?s|it is|"
@@ -74,6 +77,9 @@ MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
 }
 # Drug and procedure names a written answer may not introduce (verify.py checks LLM answers against it).
 MEDICAL = _any(MEDICAL_ASKS["medicine"].pattern, MEDICAL_ASKS["injection"].pattern)
+# A story sentence weighing a medical option is an ask about it, phrased as a thought.
+CONSIDERS = re.compile(r"\b(thinking (about|of)|considering|wondering (about|whether|if)|debating|planning (to|on)|"
+                       r"going to (get|have|ask)|tempted|offered me)\b", re.IGNORECASE)
 # A short ask that points back ("Should I say yes?", "Good idea?") asks about the sentences just before it.
 REFERS_BACK = re.compile(r"\b(it|that|this|them|those|these|one|another|yes|idea|worth it)\b", re.IGNORECASE)
 
@@ -92,6 +98,7 @@ ELSEWHERE = _any(r"\b(biceps?|triceps?|shoulders?|neck|wrists?|elbows?|chest|abs
 CORE_DOMAIN = _any(r"\b(hips?|glute\w*|gluteus|medius|minimus|pelvi\w*|buttocks?|butt|bum|thighs?|legs?|knees?|"
                    r"trendelenburg|trochanter\w*)\b")
 
+LATIN_SHARE = 0.5  # fewer Latin letters than this share: another script, which no screen here can read
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -119,6 +126,11 @@ def clean_question(question: object) -> str:
     text = unicodedata.normalize("NFC", CONTROL.sub(" ", question)).strip()
     if not text or not any(ch.isalnum() for ch in text):
         raise InvalidQuestion("Please type a question, for example: how do I make clamshells harder?")
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters and sum(ch.isascii() for ch in letters) < LATIN_SHARE * len(letters):
+        raise InvalidQuestion("Sorry, I can only read questions written in English so far, so I cannot check what "
+                              "you wrote for warning signs. If it might be urgent, contact a doctor or emergency "
+                              "services now.")
     if len(text) > MAX_QUESTION_CHARS:
         raise InvalidQuestion(f"That question is {len(text):,} characters long; please keep it under "
                               f"{MAX_QUESTION_CHARS:,}.")
@@ -140,16 +152,17 @@ def screen(question: str) -> Verdict | None:
     pieces = parts(question)
     declined: list[str] = []
     kept_asks = []
-    for ask in asks:
+    considered = [c for c in context if CONSIDERS.search(c)]  # "I'm thinking of getting a cortisone shot"
+    for ask in [*asks, *considered]:
         index = pieces.index(ask)
         before = " ".join(pieces[max(0, index - 2): index]) if len(ask.split()) <= 6 and REFERS_BACK.search(ask) else ""
         scopes = medical_scopes(ask) or medical_scopes(before)
         declined += [s for s in scopes if s not in declined]
-        if not scopes:
+        if not scopes and ask in asks:
             kept_asks.append(ask)
     if not declined:
         return None
-    if not kept_asks:
+    if not kept_asks and asks:
         return Verdict("refuse", reason="out_of_scope_medical", declined=tuple(declined))
     keep = " ".join(s for s in pieces if s in kept_asks or (s in context and not medical_scopes(s)))
     return Verdict("partial", declined=tuple(declined), keep=keep)

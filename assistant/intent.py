@@ -9,6 +9,9 @@ import re
 INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.IGNORECASE)
     for name, pattern in {
+        "compare": r"\b(which|what) (\w+ ){0,3}?(exercises?|ones?|moves?)\b[^?]{0,40}\b(most|hardest|easiest|"
+                   r"highest|strongest|least|toughest)\b|\b(hardest|easiest|toughest|most (demanding|challenging|"
+                   r"effective)) (\w+ ){0,3}?(exercises?|ones?|moves?)\b|\b(compare\w*|comparison|versus|vs)\b",
         "pace": r"\b(how (fast|quickly|soon)|when (can|should|do|will|could) (i|you)|too (soon|fast|quickly)|"
                 r"rush\w*|ready to)\b",
         "placement": r"\bwhere\b[^?]{0,40}\b(put|place|go|goes|sits?|wear|wrap|loop|tie|hold|attach|fasten)\b|"
@@ -56,6 +59,7 @@ INTENT_SECTIONS: dict[str, tuple[str, ...]] = {
     "dosage": ("At a glance", "Cautions", "Tips"),
     "pace": ("Cautions",),
     "why": ("Summary",),
+    "compare": ("Summary", "At a glance"),
     "about": ("Summary",),
 }
 
@@ -79,6 +83,7 @@ GENERAL_ROUTES: dict[str, tuple[str, str]] = {
     "dosage": ("safe-progression", "Who sets your program"),
     "pace": ("safe-progression", "Summary"),
     "tips": ("physical-therapy", "Positioning and body awareness"),
+    "compare": ("safe-progression", "Ordering exercises by load"),  # "which exercise works it the most?"
 }
 EXERCISING = re.compile(r"\b(exercis\w*|workouts?|training|reps?|repetitions?|sets?|routine|program\w*|rehab\w*|"
                         r"bands?|weights?)\b", re.IGNORECASE)

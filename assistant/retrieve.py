@@ -29,7 +29,9 @@ TOPIC_LINK_BONUS = 1.0 / RRF_K  # a topic named in passing ("glute med") should 
 GENERAL_TOPIC_BONUS = 0.5 / RRF_K  # a question naming no exercise is usually a general one
 ARTICLE_WEIGHT = 0.5  # article windows are raw, short and context-free; the entries restate them in context
 SECTION_BONUS = 1.5 / RRF_K
-STATEMENT_WEIGHT = 1.0  # the best-statement ranking counts like the dense and lexical ones
+ESCALATION_DOC = "when-to-see-a-clinician"  # its sections are for warning signs, named or asked about
+ESCALATION_PENALTY = 1.0 / RRF_K
+STATEMENT_WEIGHT = 0.5  # the best-statement ranking counts half as much as the dense and lexical ones
 HEADING_BONUS = 1.0 / RRF_K  # times the share of a topic section's heading words the question uses
 MIN_HEADING_SHARE = 0.5  # and two of its words, when it has two: one shared word of several is chance
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -197,6 +199,9 @@ class Retriever:
             doc_id, section = query.route
             for chunk in self.by_doc.get(doc_id, []):
                 hit(chunk.chunk_id).score += TOPIC_LINK_BONUS + (SECTION_BONUS if chunk.section == section else 0.0)
+        for h in hits.values():  # warning-sign sections answer questions about them, not every question on pain
+            if h.chunk.doc_id == ESCALATION_DOC and ESCALATION_DOC not in query.links:
+                h.score -= ESCALATION_PENALTY
         for h in hits.values():  # sections are per exercise: the intent only counts for the one named
             if h.chunk.kind == "exercise" and h.chunk.section in query.sections and h.chunk.doc_id in query.links:
                 order = query.sections.index(h.chunk.section)

@@ -47,13 +47,14 @@ def negated(sentence: str, start: int) -> bool:
 
 
 ASK_START = re.compile(r"^\s*(how|what|what's|whats|which|why|when|where|who|is|are|am|can|could|should|would|will|"
-                       r"do|does|did|any|has|have|was|were|ok|okay)\b", re.IGNORECASE)
+                       r"do|does|did|any|has|have|was|were)\b", re.IGNORECASE)
 ASK_PHRASE = re.compile(
     r"\?\s*$|\b(any (advice|tips?|suggestions?|ideas?|thoughts|recommendations|help|input)|"
     r"advice (please|welcome|appreciated|needed)|(please|pls|plz) (help|advise|explain|tell)|"
     r"what (should|can|could|do) i do|tell me|i (want|would like|'d like|need|wanted) to know|"
     r"(i'?m|i am|just) wondering|i wonder|help me|"
-    r"recommend|suggest|looking for (advice|help|exercises|tips)|thoughts\?*$|ideas\?*$)\b", re.IGNORECASE)
+    r"(can|could|would|will) (you|anyone|someone) (recommend|suggest)|looking for (advice|help|exercises|tips)|"
+    r"thoughts\?*$|ideas\?*$)\b", re.IGNORECASE)
 LONG_SENTENCE = 16  # words: a run-on sentence of story is read clause by clause ("..., any advice?")
 STORY_PARTS = 3  # sentences or clauses: a message this long that asks nothing is a story
 
@@ -90,7 +91,8 @@ def split_asks(text: str) -> tuple[list[str], list[str]]:
 # "Why does my outer hip hurt?", "how do I know if I have a tear?", "what should I do?": an ask about the
 # person's own situation, answered in parts (glute cannot diagnose; what the sources say; the warning signs).
 SITUATION_ASK = re.compile(r"\b(why (does|do|is|am|would)|what('?s| is) (causing|going on|happening)|"
-                           r"what (causes|could cause)|how (do|can|would|will) i (know|tell)|what (should|can|do) i do|"
+                           r"what (causes|could cause|(could|might|would) be (the )?(cause|causing|reason))|"
+                           r"how (do|can|would|will) i (know|tell)|what (should|can|do) i do|"
                            r"what helps|should i (rest|stop|keep|carry on|continue|see|go to|get it checked|push "
                            r"through|be worried|worry)|"
                            r"any (advice|tips|suggestions|ideas|thoughts)|advice)\b", re.IGNORECASE)

@@ -48,9 +48,8 @@ def test_question_set_covers_the_corpus_and_traces_to_it(bot, questions):
     assert eq.check_questions(questions, bot.chunks) == []
     by_split = Counter(q.split for q in questions)
     assert abs(by_split["dev"] - by_split["seen"]) <= 0.1 * len(questions)
-    for category in {q.category for q in questions}:
-        splits = {q.split for q in questions if q.category == category}
-        assert splits == {"dev", "seen"}, f"{category} needs questions in both splits"
+    for category in {q.category for q in questions}:  # seen is frozen: new kinds of question go to dev
+        assert "dev" in {q.split for q in questions if q.category == category}, f"{category} needs dev questions"
     exercises = {c.doc_id for c in bot.chunks if c.kind == "exercise"}
     topics = {c.doc_id for c in bot.chunks if c.kind == "topic"}
     golds = {g for q in questions for g in q.gold}
