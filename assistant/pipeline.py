@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 from .answer import Answer, RefusalReason
 from .chunking import STATEMENT, Chunk
 from .compose import across_passages, draft_answer, passage_lines, red_flag_draft, render
-from .condense import clean_history, condense
+from .condense import Resolution, clean_history, resolve
 from .config import Settings
 from .errors import InvalidQuestion
 from .generative import OnDelta, Writer
 from .guard import NO_EVIDENCE_SIMILARITY, Verdict, clean_question, in_domain, judge_evidence, screen
 from .intent import detect_intents
 from .provenance import Provenance
-from .redflags import LABELS
+from .redflags import LABELS, PAIN, PERSONAL
 from .retrieve import Hit, Mode, Query, Retriever
 from .statements import Statements
-from .text import SITUATION_ASK, normalise, split_asks
+from .text import ASK_PHRASE, SITUATION_ASK, normalise, split_asks
 from .vocabulary import content_words
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ CONDITION_QUALIFIER = re.compile(r"\b(?:while|whilst|during|if i'?m|if i am|when
                                  r"(?:being |having |my )?([a-z]+)", re.IGNORECASE)
 STORY_CANDIDATES = 20  # a story is answered from the general entries; search deep enough to find three
 MIN_ASK_WORDS = 2  # an ask with fewer content words the corpus knows leans on its story ("any advice?")
+MIN_NOTED_LETTERS = 6  # shorter unknown words are mostly idiom ("up to snuff"), not a subject the person asks about
 
 
 @contextmanager
@@ -136,18 +137,34 @@ class Assistant:
         asks, context = split_asks(focus)
         with _timed(timings, "condense"):
             turns = clean_history(history)
-            standalone = condense(focus, turns, self.retriever.linker, self.titles) if not context else focus
+            resolved = resolve(focus, turns, self.retriever) if not context else Resolution(focus)
+            standalone = resolved.question
+        if resolved.refusal and not verdict:  # read with what it refers back to, it asks for a diagnosis
+            return self._refusal(text, standalone, resolved.refusal, timings, started)
+        if resolved.draft and not verdict:  # "which one is the easiest?": from the entries it refers back to
+            return resolved.answer(text, timings, started)
         if self.writer and turns and not context and not self.retriever.linker.doc_ids(standalone):
             with _timed(timings, "condense"):
                 standalone = self.writer.condense(text, turns) or standalone
-        situation = any(SITUATION_ASK.search(a) for a in asks) and not self._names_exercise(focus)
+        situation = (any(SITUATION_ASK.search(a) for a in asks) and bool(PERSONAL.search(focus))
+                     and not self._names_exercise(focus))  # the person's own pain, not a topic's
         leans = bool(context) and self._leans_on_story(asks)  # "any advice?": the story is what to search
         story = situation or (leans and not detect_intents(" ".join(asks)))
-        search_text = standalone if not context or story or leans else " ".join(asks)
+        # a specific ask is searched with the sentences of its story that name an entry ("these exercises")
+        named = [c for c in context if self.retriever.linker.doc_ids(c)]
+        search_text = standalone if not context or story or leans else " ".join(named + asks)
         with _timed(timings, "retrieve"):  # a story is answered from deeper down the ranking: one search serves both
             query, deep = self.search(search_text, STORY_CANDIDATES if story else self.settings.top_k, timings)
         hits = deep[: self.settings.top_k]
+        if situation and hits and hits[0].chunk.kind == "exercise":  # "dizzy doing side planks": that exercise
+            story = leans and not detect_intents(" ".join(asks))
         best = max((h.dense for h in hits if h.dense is not None), default=None)
+        if context and not story and (best or 0) < NO_EVIDENCE_SIMILARITY:  # the asks alone are too thin:
+            story, search_text = True, focus                                   # read them with their story
+            with _timed(timings, "retrieve"):
+                query, deep = self.search(search_text, STORY_CANDIDATES, timings)
+            hits = deep[: self.settings.top_k]
+            best = max((h.dense for h in hits if h.dense is not None), default=None)
         if self.retriever.mode == "bm25" and hits:
             best = 1.0  # no similarity to judge by; trust the lexical match
         declined = list(verdict.declined) if verdict else []
@@ -161,7 +178,7 @@ class Assistant:
             reason = None if hits and domain and (best or 0) >= NO_EVIDENCE_SIMILARITY else (
                 "no_evidence" if domain else "off_topic")
         else:
-            targeted = query.names_exercise and bool(set(query.intents) - UNTARGETED_INTENTS)
+            targeted = bool(query.route) or (query.names_exercise and bool(set(query.intents) - UNTARGETED_INTENTS))
             linked = bool(query.links or query.route)  # a general route names its entry as surely as an alias does
             reason = judge_evidence(standalone, linked, targeted, query.unknown, best) if hits else "no_evidence"
         if reason:
@@ -173,9 +190,11 @@ class Assistant:
                 draft = across_passages("Here is what my sources say:", search_text, topics or hits,
                                         similar=self.retriever.statements.similar if self.retriever.statements
                                         else None)
-                draft.points[:0] = self._fixed_points(CANNOT_DIAGNOSE)
+                if PAIN.search(focus):  # the cause of pain needs an assessment: said first, and cited
+                    draft.points[:0] = self._fixed_points(CANNOT_DIAGNOSE)
                 draft.points += self._fixed_points(WARNING_SIGNS)
-                draft.lead = "I can't tell what is causing it; here is what my sources say:"
+                if PAIN.search(focus):
+                    draft.lead = "I can't tell what is causing it; here is what my sources say:"
             else:
                 draft = draft_answer(search_text, query, hits, self.settings.max_points)
             answer_text, citations = render(draft, notes, self.provenance)
@@ -201,8 +220,9 @@ class Assistant:
 
     def _not_covered(self, asks: list[str], query: Query) -> list[str]:
         """Words of the asks (not the story around them) that no entry uses: said plainly, not guessed at."""
-        unknown = set(query.unknown) | set(self.retriever.vocabulary.unknown(" ".join(asks)))
-        return [w for w in dict.fromkeys(content_words(" ".join(asks))) if w in unknown and len(w) > 3][:3]
+        asked = ASK_PHRASE.sub(" ", " ".join(asks))  # "any suggestions welcome" names no subject
+        unknown = set(self.retriever.vocabulary.unknown(asked))
+        return [w for w in dict.fromkeys(content_words(asked)) if w in unknown and len(w) >= MIN_NOTED_LETTERS][:3]
 
     @staticmethod
     def _notes(declined: list[str], not_covered: list[str]) -> list[str]:

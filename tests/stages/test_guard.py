@@ -97,6 +97,6 @@ def test_a_message_in_another_script_is_not_guessed_at_and_points_to_care():
     from assistant.errors import InvalidQuestion
     from assistant.guard import clean_question
 
-    with pytest.raises(InvalidQuestion, match="English.*urgent"):
+    with pytest.raises(InvalidQuestion, match=r"English.*urgent"):
         clean_question("\u5b50\u4f9b\u304c\u6b69\u304d\u307e\u305b\u3093\u3002\u71b1\u304c\u3042\u308a\u307e\u3059")
     assert clean_question("caf\u00e9 hip pain, what now?") == "caf\u00e9 hip pain, what now?"
