@@ -3,8 +3,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
+AXE_VERSION := 4.14.1
+AXE_DIR := .cache/axe/node_modules/axe-core
 
-.PHONY: install run chat ingest test lint eval bench browser clean
+.PHONY: install run chat ingest test lint eval bench browser axe clean
 
 install: $(STAMP)
 
@@ -29,7 +31,13 @@ chat: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: install browser
+# axe-core, pinned, for the accessibility tests (tests/serve/test_accessibility.py injects it into the page).
+axe:
+	@grep -qs '"version": "$(AXE_VERSION)"' $(AXE_DIR)/package.json || ( \
+	  (command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)) && \
+	  npm install --prefix .cache/axe --no-save --no-audit --no-fund --silent axe-core@$(AXE_VERSION))
+
+test: install browser axe
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

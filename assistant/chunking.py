@@ -171,16 +171,26 @@ def statement_lines(chunk: Chunk) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def statement_units(chunks: list[Chunk]) -> list[Chunk]:
-    """Every statement of every passage as its own retrievable unit (`clamshell#make-it-harder~0`), embedded with
+    """Every statement of every passage as its own retrievable unit (`clamshell#make-it-harder~3f2a9c01d4`), keyed
+    by its text so that editing one line re-embeds that statement alone, embedded with
     its passage's header and pointing back at it (`about`), so an answer can be built from the lines that answer
     the ask while each marker still cites the passage that says them."""
     units = []
     for chunk in chunks:
-        for number, (text, tags) in enumerate(statement_lines(chunk)):
+        seen: set[str] = set()
+        for text, tags in statement_lines(chunk):
+            key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]  # by content: an inserted line adds one
+            while key in seen:
+                key += "x"
+            seen.add(key)
+            if chunk.kind == "article":  # by line, not by window: regrouping the windows changes no statement
+                line = next((t.split(":", 1)[1] for t in tags if t.startswith("article:")), "")
+                unit_id, section, parent = f"{ARTICLE_DOC_ID}#L{line}~{key}", f"Line {line}", ()
+            else:
+                unit_id, section, parent = f"{chunk.chunk_id}~{key}", chunk.section, (chunk.chunk_id,)
             units.append(Chunk(
-                chunk_id=f"{chunk.chunk_id}~{number}", doc_id=chunk.doc_id, kind=STATEMENT, title=chunk.title,
-                section=chunk.section, text=text, source=chunk.source, sources=tags, about=(chunk.chunk_id,),
-                line_sources=(tags,),
+                chunk_id=unit_id, doc_id=chunk.doc_id, kind=STATEMENT, title=chunk.title, section=section,
+                text=text, source=chunk.source, sources=tags, about=parent, line_sources=(tags,),
             ))
     return units
 

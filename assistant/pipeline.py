@@ -112,7 +112,7 @@ class Assistant:
         chunks = sorted((Chunk.from_metadata(m) for m in store.get(where={"kind": {"$ne": STATEMENT}},
                                                                     include=["metadatas"])["metadatas"]),
                         key=lambda c: c.chunk_id)
-        statements = Statements.from_store(store)
+        statements = Statements.from_store(store, chunks)
         embeddings = load_embeddings(settings)
         return cls(chunks, store, embeddings, settings,
                    Retriever(chunks, store, mode=retriever, linking=linking, statements=statements))

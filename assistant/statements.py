@@ -4,7 +4,7 @@ lift the passage holding the one line that answers, and compose can quote the li
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,14 +21,18 @@ class Statements:
     vectors: np.ndarray  # (n, dim), L2-normalised
 
     @classmethod
-    def from_store(cls, store) -> Statements:
-        """The statements the index holds (none for an index built before statements existed: scores are empty)."""
+    def from_store(cls, store, passages: list[Chunk] = ()) -> Statements:
+        """The statements the index holds (none for an index built before statements existed: scores are empty);
+        an article line's statement belongs to whichever window of `passages` holds that line now."""
         got = store.get(where={"kind": "statement"}, include=["embeddings", "metadatas"])
+        windows = {tag: p.chunk_id for p in passages if p.kind == "article" for tags in p.line_sources for tag in tags}
         units = [Chunk.from_metadata(m) for m in got["metadatas"]]
+        units = [u if u.about else replace(u, about=tuple(windows[t] for t in u.sources if t in windows)[:1])
+                 for u in units]
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(units), -1)
         if len(units):
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
-        order = sorted(range(len(units)), key=lambda i: (units[i].about, int(units[i].chunk_id.rsplit("~", 1)[1])))
+        order = sorted(range(len(units)), key=lambda i: units[i].chunk_id)
         return cls([units[i] for i in order], vectors[order] if len(units) else vectors)
 
     def scores(self, vector: list[float] | None) -> np.ndarray | None:
@@ -39,7 +43,7 @@ class Statements:
         return self.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
 
     def by_passage(self, scores: np.ndarray | None) -> dict[str, list[tuple[str, float, int]]]:
-        """For each passage, its statements as (text, score, row), in the passage's own order."""
+        """For each passage, its statements as (text, score, row); compose keeps the passage's own line order."""
         found: dict[str, list[tuple[str, float, int]]] = {}
         if scores is None:
             return found

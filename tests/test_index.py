@@ -45,14 +45,14 @@ def test_unchanged_reingest_embeds_nothing(small: Settings):
     assert report.docs["unchanged"] == 4  # three entries and the article
 
 
-def test_editing_one_section_reembeds_only_that_chunk(small: Settings):
+def test_editing_one_line_reembeds_only_its_passage_and_that_statement(small: Settings):
     path = small.corpus_dir / "exercises" / "clamshell.md"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("## Make it harder\n", "## Make it harder\n- Move slowly. {article:36}\n"),
                     encoding="utf-8")
     report = ingest(small, progress=False)
-    assert report.embedded == 1
-    assert report.chunks["updated"] == 1
+    assert report.embedded == 2  # the passage, and the one new statement in it
+    assert report.chunks["updated"] == 1 and report.chunks["added"] == 1
     assert report.docs == {"added": 0, "updated": 1, "removed": 0, "unchanged": 3}
 
 

@@ -1,8 +1,9 @@
 """The Gradio chat UI: a thin layout over `Assistant`; every answer comes from `Assistant.ask`.
 
-`build_app(bot)` makes the Blocks (chat, exercise pages, feedback, and the `/ask` API endpoint);
-`launch(app, ...)` starts it with the theme and queue it needs; `start(...)` launches it with the OpenAI-compatible
-`/v1` routes (and, with `mcp=True`, the MCP endpoint) on the same server; `serve(...)` is `glute serve`.
+`build_app(bot)` makes the Blocks (chat, exercise pages, feedback, and the `/ask` API endpoint) and the read-only
+`/article` page its Sources link to; `launch(app, ...)` starts it with the theme, CSS and page script it needs;
+`start(...)` launches it with the OpenAI-compatible `/v1` routes (and, with `mcp=True`, the MCP endpoint) on the same
+server; `serve(...)` is `glute serve`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from ..config import Settings
-from ..corpus import load_corpus
+from ..corpus import ARTICLE_KEY, Corpus, load_corpus
 from ..errors import GluteError
 from .answers import SORRY, answer_json, safe_ask
-from .display import exercise_markdown, question_markdown, sources_markdown, streamed
+from .display import article_html, exercise_markdown, question_markdown, sources_block, streamed
 from .feedback import FeedbackLog
 from .logs import configure_logging
 
@@ -46,8 +50,126 @@ STREAM_PAUSE_S = 0.02
 CSS = """
 .glute-red-flag { background: #fdecea; color: #7f1d1d; border-left: 4px solid #c62828;
                   padding: 0.5em 0.75em; border-radius: 4px; margin-bottom: 0.5em; }
-#glute-notice { font-size: 0.9em; opacity: 0.85; }
+.glute-red-flag strong { color: inherit !important; }  /* in dark mode too: dark red on pink, never grey */
+#glute-notice { font-size: 0.9em; }
+/* Keyboard focus is always visible (WCAG 2.4.7), also where Gradio's theme removes the outline. */
+:is(a, button, input, textarea, select, summary, [role="button"], [role="tab"], [role="option"],
+    [tabindex]):focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px !important; }
+:is(input, textarea):focus-visible { outline-offset: 0 !important; }
+.dark :is(a, button, input, textarea, select, summary, [role="button"], [role="tab"], [tabindex]):focus-visible {
+    outline-color: #93c5fd !important; }
+/* Text for screen readers only: "source 1" beside the visible "[1]". */
+.glute-sr-only { position: absolute !important; width: 1px !important; height: 1px !important; padding: 0 !important;
+                 margin: -1px !important; overflow: hidden !important; clip: rect(0 0 0 0) !important;
+                 clip-path: inset(50%) !important; white-space: nowrap !important; border: 0 !important; }
+.glute-marker { white-space: nowrap; }
+/* Sources: a native disclosure with a 44 px target. */
+details.glute-sources > summary { cursor: pointer; font-weight: 600; padding: 10px 8px; line-height: 24px;
+                                  border-radius: 6px; }
+details.glute-sources > summary:hover { background: var(--background-fill-secondary); }
+/* Long passages and addresses wrap instead of widening the page on a phone. */
+#glute-chat .message-content, #glute-exercise-page { overflow-wrap: anywhere; }
 """
+# In the page's <head>, not `css`: Gradio scopes `css` inside media queries to the app's container, which leaves out
+# its footer. Tap targets of at least 44 px on touch screens and narrow windows (WCAG 2.5.5), links in the Sources
+# and reference lists included.
+HEAD_CSS = """
+@media (pointer: coarse), (max-width: 640px) {
+    #glute-chat button.icon-button, .tab-container button, #glute-send, #glute-clear, .glute-example,
+    #glute-exercise input, footer a, footer button { min-height: 44px !important; }
+    #glute-chat button.icon-button, .tab-container button, footer a, footer button { min-width: 44px !important; }
+    footer a, footer button { display: inline-flex !important; align-items: center; }
+    [role="listbox"] > [role="option"] { min-height: 44px; display: flex; align-items: center; }
+    #glute-examples { flex-wrap: wrap !important; }
+    #glute-examples .glute-example { flex: 1 1 100% !important; }
+    #glute-chat .message-content small a, #glute-exercise-page li a { display: inline-block; min-height: 44px;
+                                                                       padding: 10px 0; box-sizing: border-box; }
+}
+"""
+# Runs in the page (launch's `head`). The chat's sanitizer keeps no aria-* attribute and Gradio names each message
+# with its raw Markdown (`aria-label="bot's message: **[1] ...`), which is what some screen readers read. This names
+# each message with its readable text instead ("source 1", never "[1]" or a tag; a closed Sources block gives only
+# its summary) and hides the visible "[1]" from screen readers, whose text is the hidden "source 1" beside it.
+# The question box is locked (disabled) while an answer streams, which drops the keyboard focus on <body>: when the
+# answer is whole and the focus is still lost, it moves to the answer, so that the answer is read out and Tab goes
+# on to its Sources. Gradio's dropdown also drops the focus once an exercise is picked (gradio-app/gradio#5062): picked
+# with the keyboard, the focus moves to the exercise's page.
+A11Y_JS = """
+(() => {
+  const WHO = {user: "You: ", bot: "glute: "};
+  const SKIP = ".glute-marker-shown, [aria-hidden='true'], style, script, button, svg";
+  const BOX = "#glute-question textarea";
+  const MESSAGES = "#glute-chat [data-testid='bot'], #glute-chat [data-testid='user']";
+  const named = new WeakMap();  // message -> the label set here; Gradio resets it whenever the message changes
+  function readable(node) {
+    let text = "";
+    for (const child of node.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) { text += child.data; continue; }
+      if (child.nodeType !== Node.ELEMENT_NODE || child.matches(SKIP)) continue;
+      const shown = child.tagName === "DETAILS" && !child.open ? child.querySelector(":scope > summary") : child;
+      if (!shown) continue;
+      const inline = getComputedStyle(shown).display.startsWith("inline");
+      text += inline ? readable(shown) : " " + readable(shown) + " ";
+    }
+    return text;
+  }
+  function name() {
+    for (const marker of document.querySelectorAll(".glute-marker-shown:not([aria-hidden])")) {
+      marker.setAttribute("aria-hidden", "true");
+    }
+    for (const message of document.querySelectorAll(MESSAGES)) {
+      if (named.get(message) === message.getAttribute("aria-label")) continue;
+      const label = WHO[message.dataset.testid] + readable(message).replace(/\\s+/g, " ").trim();
+      named.set(message, label);
+      message.setAttribute("aria-label", label);
+    }
+  }
+  let locked = false;
+  function followLock() {
+    const box = document.querySelector(BOX);
+    if (!box) return;
+    if (box.disabled) { locked = true; return; }
+    if (!locked) return;
+    locked = false;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    const answers = [...document.querySelectorAll("#glute-chat [data-testid='bot']")]
+      .filter((message) => !message.querySelector("details.glute-sources"));
+    const answer = answers[answers.length - 1];
+    if (!answer) { box.focus(); return; }
+    name();
+    answer.setAttribute("tabindex", "-1");
+    answer.focus();
+  }
+  let queued = false;
+  function soon() { if (!queued) { queued = true; setTimeout(() => { queued = false; name(); followLock(); }, 0); } }
+  new MutationObserver((records) => {
+    if (records.some((r) => r.attributeName === "disabled" && r.target.matches(BOX))) followLock();
+    soon();
+  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true,
+                                         attributeFilter: ["aria-label", "disabled"]});
+  document.addEventListener("toggle", (event) => {  // a Sources block opened or closed: name its message again
+    const message = event.target.closest?.(MESSAGES);
+    if (message) named.delete(message);
+    soon();
+  }, true);
+  let picked = false;
+  document.addEventListener("keydown", (event) => {
+    picked = event.key === "Enter" && !!event.target.closest?.("#glute-exercise");
+  }, true);
+  document.addEventListener("focusout", (event) => {
+    if (!picked || event.relatedTarget || !event.target.closest?.("#glute-exercise")) return;
+    picked = false;
+    setTimeout(() => {
+      const page = document.querySelector("#glute-exercise-page");
+      if (!page || (document.activeElement && document.activeElement !== document.body)) return;
+      page.setAttribute("tabindex", "-1");
+      page.focus();
+    }, 0);
+  }, true);
+  soon();
+})();
+"""
+HEAD = f"<style>{HEAD_CSS}</style>\n<script>{A11Y_JS}</script>"
 SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
 MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 
@@ -61,11 +183,35 @@ def conversation(turns: list[dict]) -> list[dict[str, str]]:
     return history
 
 
-def exercise_pages(settings: Settings) -> dict[str, str]:
+def exercise_pages(settings: Settings, corpus: Corpus | None = None) -> dict[str, str]:
     """Exercise name -> page, rendered from the corpus entries (the one source of truth)."""
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = corpus or load_corpus(settings.corpus_dir)
     entries = sorted(corpus.exercises, key=lambda e: e.name.lower())
     return {entry.name: exercise_markdown(entry, corpus.references) for entry in entries}
+
+
+def signed_in(request: Request) -> bool:
+    """Whether the request carries the sign-in cookie of the Gradio app serving it (always, without GLUTE_AUTH)."""
+    server = request.app
+    if getattr(server, "auth", None) is None and getattr(server, "auth_dependency", None) is None:
+        return True
+    cookie_id = getattr(server, "cookie_id", "")
+    token = (request.cookies.get(f"access-token-{cookie_id}")
+             or request.cookies.get(f"access-token-unsecure-{cookie_id}"))
+    return token is not None and token in getattr(server, "tokens", {})
+
+
+def article_route(corpus: Corpus) -> Route:
+    """GET /article: the source article, read-only, one anchor per line (`#L36`); behind the sign-in when set."""
+    title = str((corpus.references.get(ARTICLE_KEY) or {}).get("title") or "Source article")
+    page = article_html(corpus.article_lines, title, corpus.relpath(corpus.article_path))
+
+    async def article(request: Request) -> Response:
+        if not signed_in(request):
+            return RedirectResponse("./", status_code=303)
+        return HTMLResponse(page)
+
+    return Route("/article", article, methods=["GET"])
 
 
 def build_app(bot: Assistant) -> gr.Blocks:
@@ -87,8 +233,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
             time.sleep(STREAM_PAUSE_S)
         messages = [*messages, gr.ChatMessage(role="assistant", content=partial)]
         if answer.citations:
-            messages.append(gr.ChatMessage(role="assistant", content=sources_markdown(answer.citations),
-                                           metadata={"title": SOURCES_TITLE, "status": "done"}))
+            messages.append(gr.ChatMessage(role="assistant", content=sources_block(answer.citations, SOURCES_TITLE)))
         yield messages, [*turns, {"question": question, "answer": answer.to_dict()}]
 
     def record_vote(messages: list, turns: list[dict], vote: gr.LikeData) -> None:
@@ -109,8 +254,11 @@ def build_app(bot: Assistant) -> gr.Blocks:
             raise gr.Error(SORRY)
         return data
 
+    routes: list[Route] = []
     try:
-        pages = exercise_pages(bot.settings)
+        corpus = load_corpus(bot.settings.corpus_dir)
+        pages = exercise_pages(bot.settings, corpus)
+        routes.append(article_route(corpus))
         pages_error = ""
     except (GluteError, OSError) as exc:
         log.exception("loading the exercise pages failed")
@@ -131,8 +279,9 @@ def build_app(bot: Assistant) -> gr.Blocks:
                                       scale=5, lines=1, max_lines=4, elem_id="glute-question", autofocus=True)
                 send = gr.Button("Send", variant="primary", scale=1, elem_id="glute-send")
             gr.Markdown("**Try:**")
-            with gr.Row():
-                example_buttons = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
+            with gr.Row(elem_id="glute-examples"):
+                example_buttons = [gr.Button(text, size="sm", variant="secondary", elem_classes="glute-example")
+                                   for text in EXAMPLES]
             with gr.Row():
                 clear = gr.Button("Clear conversation", size="sm", scale=0, min_width=180, elem_id="glute-clear")
         with gr.Tab("Exercises"):
@@ -168,6 +317,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
         chatbot.clear(lambda: [], None, turns, api_visibility="private")
         chatbot.like(record_vote, [chatbot, turns], None, api_visibility="private")
         gr.api(ask, api_name="ask")
+    app.glute_routes = routes  # served by `launch`, before Gradio's own routes
     return app.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
 
 
@@ -177,10 +327,25 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, *, 
     """Start the server; system fonts keep the page from reaching for web fonts offline. With `auth`
     (user, password) the page and the API ask for them first. `app_kwargs` go to the FastAPI app Gradio creates
     (`routes` placed before Gradio's own, a `lifespan`): how the other APIs share this server."""
-    theme = gr.themes.Soft(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+    app_kwargs = dict(app_kwargs or {})
+    app_kwargs["routes"] = [*getattr(app, "glute_routes", ()), *app_kwargs.get("routes", ())]
     return app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=prevent_thread_lock,
-                      quiet=quiet, theme=theme, css=CSS, ssr_mode=False, show_error=False, inbrowser=False,
-                      auth=auth, auth_message=AUTH_MESSAGE if auth else None, app_kwargs=app_kwargs)
+                      quiet=quiet, theme=theme(), css=CSS, head=HEAD, ssr_mode=False,
+                      show_error=False, inbrowser=False, auth=auth, auth_message=AUTH_MESSAGE if auth else None,
+                      app_kwargs=app_kwargs)
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's Soft theme with every text colour at WCAG AA contrast (4.5:1): its indigo labels, selected tab and
+    dark-mode links, white on its indigo buttons and its grey footer and placeholders fall short (3.6, 4.46, 4.28,
+    4.46 and 2.4)."""
+    return gr.themes.Soft(font=SYSTEM_FONTS, font_mono=MONO_FONTS).set(
+        block_label_text_color="*primary_700", block_title_text_color="*primary_700",
+        button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
+        color_accent="*primary_600",
+        body_text_color_subdued="*neutral_600", input_placeholder_color="*neutral_500",
+        link_text_color_dark="*secondary_400", link_text_color_visited_dark="*secondary_400",
+        link_text_color_active_dark="*secondary_400", link_text_color_hover_dark="*secondary_300")
 
 
 def start(bot: Assistant, host: str = "127.0.0.1", port: int | None = 7860, *, share: bool = False,

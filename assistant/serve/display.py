@@ -3,6 +3,8 @@
 Pure functions with no Gradio import, so the rendering can be tested alone and `app.py` stays a layout.
 Chat messages are rendered as Markdown with HTML allowed, so text from users and from the corpus is
 HTML-escaped before it goes in; user text is also Markdown-escaped, so it shows exactly as typed.
+Markers such as [1] keep their visible text and carry "source 1" for screen readers (`marker_html`); the
+Sources block is a native <details> disclosure (`sources_block`); `article_html` is the /article page.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..answer import Answer, Citation
 from ..corpus import ARTICLE_KEY, Entry
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+MARKER = re.compile(r"\[(\d{1,3})\](?!\()")  # [1], never the text of a Markdown link [1](...)
 ARTICLE_CHUNK_LINES = re.compile(r"#L(\d+)(?:-L(\d+))?$")
 WORD = re.compile(r"\S+\s*")
 RANGE_DASH = "\u2013"
@@ -43,11 +46,25 @@ def question_markdown(question: str) -> str:
     return as_plain_text(question)
 
 
+def marker_html(number: int | str) -> str:
+    """A marker as the page shows it: "[1]" to the eye, "source 1" to a screen reader. The chat's sanitizer drops
+    aria-* attributes, so the spoken text is visually hidden text; the page's script hides "[1]" from screen
+    readers (`glute-marker-shown`)."""
+    return (f'<span class="glute-marker"><span class="glute-marker-shown">[{number}]</span>'
+            f'<span class="glute-sr-only">source {number}</span></span>')
+
+
+def with_markers(text: str) -> str:
+    """Escaped answer text with each [n] marker given its accessible text."""
+    return MARKER.sub(lambda m: marker_html(m.group(1)), text)
+
+
 def answer_markdown(answer: Answer, words: int | None = None) -> str:
-    """The answer bubble, optionally only its first `words` words (for streaming); red flags lead with a banner."""
+    """The answer bubble, optionally only its first `words` words (for streaming); red flags lead with a banner
+    (role=alert). The answer's own text (`Answer.answer`) is untouched: only its rendering carries the markup."""
     body = answer.answer if words is None else "".join(WORD.findall(answer.answer)[:words])
     banner = RED_FLAG_BANNER if answer.safety == "red_flag" else ""
-    return banner + escape(body.rstrip() if words is not None else body)
+    return banner + with_markers(escape(body.rstrip() if words is not None else body))
 
 
 def streamed(answer: Answer, step: int = 4) -> Iterator[str]:
@@ -91,9 +108,48 @@ def sources_markdown(citations: Sequence[Citation]) -> str:
             f"- \u201c{escape(s['text'])}\u201d <small>from: "
             f"{'; '.join(origin_markdown(o) for o in s['provenance']) or 'no source tag'}</small>"
             for s in c.statements)
-        blocks.append(f"**[{c.marker}] {escape(c.title)} — {escape(c.section)}**\n\n{passage}\n\n"
+        blocks.append(f"**{marker_html(c.marker)} {escape(c.title)} — {escape(c.section)}**\n\n{passage}\n\n"
                       + (f"{origins}\n\n" if origins else "") + f"*Source: {escape(source_label(c))}*")
     return "\n\n".join(blocks)
+
+
+def sources_block(citations: Sequence[Citation], title: str = "Sources") -> str:
+    """The Sources message: a native <details> disclosure, closed until opened (Enter or Space on its summary).
+    Gradio's own collapsible block nests a nameless button inside its role=button title; this has neither."""
+    return (f'<details class="glute-sources"><summary>{escape(title)}</summary>\n\n'
+            f"{sources_markdown(citations)}\n\n</details>")
+
+
+ARTICLE_PAGE_CSS = """
+body { font: 1.0625rem/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2937;
+       background: #fff; margin: 0 auto; max-width: 48rem; padding: 1rem; overflow-wrap: anywhere; }
+a { color: #1d4ed8; }
+a:focus-visible, li:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
+.back { display: inline-flex; align-items: center; min-height: 44px; }
+ol { padding-left: 3.5em; }
+li { padding: 0.15em 0.4em; scroll-margin-top: 4rem; }
+li::marker { color: #4b5563; }
+li:target { background: #fef3c7; outline: 3px solid #b45309; }
+"""
+
+# The line in the address gets the focus, so keyboard and screen-reader users start reading there.
+ARTICLE_PAGE_JS = """
+function focusLine() { const line = document.getElementById(location.hash.slice(1)); if (line) line.focus(); }
+window.addEventListener("hashchange", focusLine); focusLine();
+"""
+
+
+def article_html(lines: Sequence[str], title: str, file: str) -> str:
+    """The /article page: the source article as an ordered list, one item per line with id "L<n>", so that
+    "source article, line 36" opens at /article#L36 (that line highlighted). Every line is HTML-escaped."""
+    items = "\n".join(f'<li id="L{n}" tabindex="-1">{html.escape(line)}</li>' for n, line in enumerate(lines, 1))
+    return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)} · glute</title>\n<style>{ARTICLE_PAGE_CSS}</style>\n</head>\n<body>\n"
+            f'<nav aria-label="glute"><a class="back" href="./">Back to the glute chat</a></nav>\n<main>\n'
+            f"<h1>{html.escape(title)}</h1>\n<p>The text glute cites as \u201csource article, line <i>n</i>\u201d, "
+            f"line by line ({html.escape(file)}).</p>\n<ol>\n{items}\n</ol>\n</main>\n"
+            f"<script>{ARTICLE_PAGE_JS}</script>\n</body>\n</html>\n")
 
 
 def compress_numbers(numbers: Sequence[int]) -> str:

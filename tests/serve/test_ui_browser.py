@@ -50,7 +50,12 @@ def bot_messages(page):
 
 def answers(page):
     """The assistant's answers, without their Sources blocks."""
-    return bot_messages(page).filter(has_not=page.get_by_role("button", name="Sources"))
+    return bot_messages(page).filter(has_not=page.locator("details.glute-sources"))
+
+
+def sources_toggles(chat):
+    """The summaries that open each answer's Sources block (a <details> disclosure)."""
+    return chat.locator("details.glute-sources > summary")
 
 
 def ask(page, question: str, timeout: float = ANSWER_MS) -> None:
@@ -81,7 +86,7 @@ def test_flagship_answer_sources_and_follow_up(page):
     print(f"first answer shown after {time.monotonic() - started:.2f} s")
 
     chat = page.locator("#glute-chat")
-    chat.get_by_role("button", name="Sources").first.click()
+    sources_toggles(chat).first.click()
     passage = chat.locator("blockquote").first
     expect(passage).to_be_visible()
     expect(passage).to_contain_text("Loop a resistance band around your upper thighs.")
@@ -209,7 +214,7 @@ def test_html_in_a_corpus_entry_is_shown_as_text_never_run(browser, hostile_url:
         expect(answers(page).first).to_contain_text(HOSTILE_LINE)
 
         chat = page.locator("#glute-chat")
-        chat.get_by_role("button", name="Sources").first.click()
+        sources_toggles(chat).first.click()
         passage = chat.locator("blockquote").first
         expect(passage).to_be_visible()
         expect(passage).to_contain_text(HOSTILE_LINE)

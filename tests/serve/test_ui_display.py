@@ -11,6 +11,7 @@ from assistant.serve.display import (
     as_plain_text,
     compress_numbers,
     exercise_markdown,
+    marker_html,
     question_markdown,
     reference_markdown,
     source_label,
@@ -52,7 +53,7 @@ def test_red_flags_lead_with_a_warning():
 
 def test_sources_give_title_section_passage_and_file_with_article_lines():
     shown = sources_markdown([CLAM, ARTICLE])
-    assert "**[1] Clamshell — Make it harder**" in shown
+    assert f"**{marker_html(1)} Clamshell — Make it harder**" in shown  # shown as [1], read as "source 1"
     assert "> - Loop a resistance band around your upper thighs." in shown
     assert "corpus/exercises/clamshell.md" in shown
     assert "gluteus-medius-exercises-article.txt, lines 35\u201336" in shown

@@ -58,7 +58,8 @@ def test_a_grouped_statement_carries_the_tags_of_every_line_in_it():
 
 def test_statement_units_point_back_at_their_passage_with_their_tags():
     units = statement_units([HARDER])
-    assert [u.chunk_id for u in units] == [f"clam#make-it-harder~{n}" for n in range(3)]
+    assert len({u.chunk_id for u in units}) == 3 and all(u.chunk_id.startswith("clam#make-it-harder~") for u in units)
+    assert statement_units([HARDER])[0].chunk_id == units[0].chunk_id  # stable: keyed by the line's text
     assert units[1].text == "Start with the lightest band." and units[1].sources == ("msd",)
     assert all(u.about == ("clam#make-it-harder",) and u.kind == "statement" for u in units)
     assert statement_lines(PAIN)[1] == ("An assessment by a clinician finds the cause.", ("article:50",))
