@@ -180,9 +180,10 @@ class Retriever:
             h = hit(chunk_id)
             h.bm25, h.ranks["bm25"] = score, rank
             h.score += self._weight(h) / (RRF_K + rank)
-        lines = self.statements.by_passage(self.statements.scores(vector)) if self.statements else {}
-        best_line = sorted(((max(s for _, s, _ in found), cid) for cid, found in lines.items()
-                            if cid in self.by_id), reverse=True)[:candidates]
+        line_scores = self.statements.scores(vector) if self.statements else None
+        best_of = self.statements.best_by_passage(line_scores) if self.statements else {}
+        best_line = sorted(((score, cid) for cid, score in best_of.items() if cid in self.by_id),
+                           reverse=True)[:candidates]
         for rank, (_, chunk_id) in enumerate(best_line, 1):  # the passage holding the one line that answers
             h = hit(chunk_id)
             h.ranks["statement"] = rank
@@ -210,6 +211,6 @@ class Retriever:
                 h.score += GENERAL_TOPIC_BONUS + self._heading_bonus(h.chunk_id, query.subject_terms)
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk_id))[:k]
         for h in ranked:
-            h.statements = lines.get(h.chunk_id, [])
+            h.statements = self.statements.of_passage(h.chunk_id, line_scores) if self.statements else []
         lap("fuse")
         return ranked

@@ -32,8 +32,16 @@ class Statements:
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(units), -1)
         if len(units):
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
-        order = sorted(range(len(units)), key=lambda i: units[i].chunk_id)
-        return cls([units[i] for i in order], vectors[order] if len(units) else vectors)
+        order = sorted((i for i in range(len(units)) if units[i].about), key=lambda i: (units[i].about, i))
+        return cls([units[i] for i in order], vectors[order] if order else vectors[:0])
+
+    def __post_init__(self) -> None:
+        """Rows are grouped by passage, so one `maximum.reduceat` finds every passage's best statement."""
+        self.parents = [u.about[0] for u in self.units]
+        self.starts = np.asarray([i for i, p in enumerate(self.parents) if i == 0 or p != self.parents[i - 1]],
+                                 dtype=np.int64)
+        self.rows = {self.parents[start]: range(start, end) for start, end in
+                     zip(self.starts, [*self.starts[1:], len(self.units)], strict=True)}
 
     def scores(self, vector: list[float] | None) -> np.ndarray | None:
         """Cosine of the question with every statement, row by row."""
@@ -42,15 +50,18 @@ class Statements:
         q = np.asarray(vector, dtype=np.float32)
         return self.vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
 
-    def by_passage(self, scores: np.ndarray | None) -> dict[str, list[tuple[str, float, int]]]:
-        """For each passage, its statements as (text, score, row); compose keeps the passage's own line order."""
-        found: dict[str, list[tuple[str, float, int]]] = {}
+    def best_by_passage(self, scores: np.ndarray | None) -> dict[str, float]:
+        """Each passage's best statement score."""
+        if scores is None or not self.units:
+            return {}
+        best = np.maximum.reduceat(scores, self.starts)
+        return {self.parents[start]: float(b) for start, b in zip(self.starts, best, strict=True)}
+
+    def of_passage(self, chunk_id: str, scores: np.ndarray | None) -> list[tuple[str, float, int]]:
+        """One passage's statements as (text, score, row); compose keeps the passage's own line order."""
         if scores is None:
-            return found
-        for row, unit in enumerate(self.units):
-            if unit.about:
-                found.setdefault(unit.about[0], []).append((unit.text, float(scores[row]), row))
-        return found
+            return []
+        return [(self.units[r].text, float(scores[r]), r) for r in self.rows.get(chunk_id, ())]
 
     def similar(self, row: int, others: list[int]) -> bool:
         """Whether statement `row` says nearly what one of `others` already says."""
