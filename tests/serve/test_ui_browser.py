@@ -92,6 +92,10 @@ def test_flagship_answer_sources_and_follow_up(page):
     expect(passage).to_contain_text("Loop a resistance band around your upper thighs.")
     expect(chat.get_by_text("corpus/exercises/clamshell.md").first).to_be_visible()
     expect(chat).to_contain_text("Clamshell — Make it harder")
+    # each quoted statement shows its true origin: the article line, and the reference as a link
+    expect(chat.get_by_role("link", name="source article, line 36").first).to_have_attribute("href", re.compile(
+        r"/article#L36$"))
+    expect(chat.locator("a[href^='https://www.msdmanuals.com/']").first).to_be_visible()
     page.wait_for_timeout(600)  # let the block finish opening before the picture
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
