@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
-from .errors import GluteError
+from .config import SETTINGS
+from .errors import GluteError, InvalidSetting
 
 EXIT_INVALID = 2
+FLAGS = "glute.flags"  # ctx.meta (shared by the group and its commands): the setting flags typed on the command line
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -20,16 +22,43 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def _settings(index_dir: str | None):
+def _remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Keep a setting flag typed on the command line, for `_settings`; a value click found in the environment is
+    left to Settings.from_env, which names the very variable (an old name too) when it is bad."""
+    if value is not None and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
+        ctx.meta.setdefault(FLAGS, {})[param.name] = value
+
+
+def settings_options(*names: str):
+    """The click options of these Settings fields (see config.SETTINGS), each bound to its GLUTE_* variable."""
+    def decorate(command):
+        for name in reversed(names):
+            spec = SETTINGS[name]
+            command = click.option(spec.flag, name, metavar=spec.metavar, envvar=list(spec.variables),
+                                   show_envvar=True, help=spec.help, expose_value=False, callback=_remember)(command)
+        return command
+    return decorate
+
+
+index_options = settings_options("index_dir", "chroma_url", "corpus_dir")  # every command that opens the index
+answer_options = settings_options("lock_timeout_s", "encoder", "encoder_threads", "llm", "llm_base_url",
+                                  "llm_api_key", "llm_timeout_s")  # the commands that answer (and build if need be)
+
+
+def _settings():
+    """This command's Settings, built once from its flags and the environment; a bad value exits 2 (GluteGroup)."""
     from .config import Settings
 
-    return Settings().with_overrides(index_dir=Path(index_dir).resolve() if index_dir else None)
+    ctx = click.get_current_context()
+    if "glute.settings" not in ctx.meta:
+        ctx.meta["glute.settings"] = Settings.from_env(**ctx.meta.get(FLAGS, {}))
+    return ctx.meta["glute.settings"]
 
 
-def _load(index_dir: str | None):
+def _load():
     from .pipeline import Assistant
 
-    return Assistant.load(settings=_settings(index_dir), progress=True)
+    return Assistant.load(settings=_settings(), progress=True)
 
 
 def _read_history(path: str) -> list[dict]:
@@ -69,29 +98,14 @@ def _print_answer(answer, as_json: bool) -> None:
                 click.secho(f"      \"{statement['text']}\" from: {origins}", dim=True)
 
 
-def _llm_option(command):
-    """`--llm PROVIDER:MODEL` on the commands that answer; it sets GLUTE_LLM, which Settings reads."""
-    def remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-        if value:
-            from .generative import parse_llm
-
-            try:
-                parse_llm(value)
-            except GluteError as exc:
-                raise click.BadParameter(str(exc)) from exc
-            os.environ["GLUTE_LLM"] = value
-
-    return click.option("--llm", metavar="PROVIDER:MODEL", expose_value=False, callback=remember,
-                        help="Let a chat model write the answer, checked against its sources: ollama:<model> or "
-                             "openai:<model> (with GLUTE_LLM_BASE_URL); the same as GLUTE_LLM.")(command)
-
-
 class GluteGroup(click.Group):
     """Turns the errors a user can cause into one line on stderr, never a traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except InvalidSetting as exc:
+            _fail(str(exc), EXIT_INVALID)
         except GluteError as exc:
             _fail(str(exc))
         except click.NoSuchOption as exc:  # `glute ask -0`: a question that starts with "-" reads as an option
@@ -104,55 +118,54 @@ class GluteGroup(click.Group):
 
 @click.group(cls=GluteGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="glute")
-@click.option("--chroma-url", metavar="URL", help="Use a Chroma server (e.g. http://127.0.0.1:8000) instead of "
-              "the local index directory; the same as GLUTE_CHROMA_URL.")
-def main(chroma_url: str | None) -> None:
+@settings_options("chroma_url")  # here too, as before: `glute --chroma-url URL ingest`
+def main() -> None:
     """glute: cited answers about gluteus medius pain and its rehabilitation exercises."""
-    if chroma_url:
-        os.environ["GLUTE_CHROMA_URL"] = chroma_url  # read by Settings in whichever command runs
 
 
 @main.command()
 @click.option("--rebuild", is_flag=True, help="Build a fresh index in a new directory, then switch to it.")
-@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ingest(rebuild: bool, index_dir: str | None, quiet: bool) -> None:
+@index_options
+@settings_options("lock_timeout_s", "encoder", "encoder_threads")
+def ingest(rebuild: bool, quiet: bool) -> None:
     """Build or update the index from corpus/ (only changed chunks are embedded)."""
     from .index import ingest as run_ingest
 
-    report = run_ingest(_settings(index_dir), rebuild=rebuild, progress=not quiet)
+    report = run_ingest(_settings(), rebuild=rebuild, progress=not quiet)
     click.echo(report.summary())
 
 
 @main.command()
-@_llm_option
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--history", "history_file", type=click.Path(dir_okay=False),
               help="JSON file with the conversation so far: [{\"role\": ..., \"content\": ...}].")
 @click.option("-k", "top_k", type=click.IntRange(1, 20), help="Passages to retrieve (default 5).")
-@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
-def ask(question: str, as_json: bool, history_file: str | None, top_k: int | None, index_dir: str | None) -> None:
+@index_options
+@answer_options
+def ask(question: str, as_json: bool, history_file: str | None, top_k: int | None) -> None:
     """Answer one QUESTION with citations."""
     from .guard import clean_question
 
+    _settings()
     history = _read_history(history_file) if history_file else None
     try:
         clean_question(question)
     except GluteError as exc:
         _fail(str(exc), EXIT_INVALID)
-    bot = _load(index_dir)
+    bot = _load()
     if top_k:
         bot.settings = bot.settings.with_overrides(top_k=top_k)
     _print_answer(bot.ask(question, history=history), as_json)
 
 
 @main.command()
-@_llm_option
-@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
-def chat(index_dir: str | None) -> None:
+@index_options
+@answer_options
+def chat() -> None:
     """A conversation in the terminal; follow-ups use what was said before. Ctrl-D or 'quit' ends it."""
-    bot = _load(index_dir)
+    bot = _load()
     history: list[dict] = []
     click.echo("Ask about gluteus medius pain and exercises (Ctrl-D or 'quit' to leave).")
     while True:
@@ -175,14 +188,14 @@ def corpus() -> None:
 
 
 @corpus.command("check")
+@settings_options("corpus_dir")
 def corpus_check() -> None:
     """Validate every entry and print a coverage report; exit 1 on any problem."""
     from .chunking import chunk_corpus
-    from .config import Settings
     from .corpus import load_corpus
     from .validate import check_corpus, coverage
 
-    loaded = load_corpus(Settings().corpus_dir)
+    loaded = load_corpus(_settings().corpus_dir)
     problems = check_corpus(loaded)
     for problem in problems:
         click.echo(str(problem), err=True)
@@ -193,30 +206,23 @@ def corpus_check() -> None:
 
 
 @main.command()
-@_llm_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; 0.0.0.0 makes the UI reachable from your network.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--share", is_flag=True, help="Also create a temporary public link through Gradio's share service.")
-@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
-@click.option("--auth", metavar="USER:PASSWORD", help="Ask for this user name and password before the UI or its "
-              "API answers; the same as GLUTE_AUTH (prefer the variable: a flag shows in the process list).")
 @click.option("--mcp", is_flag=True, help="Also serve the `ask` tool over MCP (streamable HTTP) at /mcp.")
-def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | None, mcp: bool) -> None:
+@index_options
+@answer_options
+@settings_options("auth", "feedback")
+def serve(host: str, port: int, share: bool, mcp: bool) -> None:
     """Start the chat UI in your browser (the index is built first if there is none)."""
-    from .config import parse_auth
-
-    try:
-        credentials = parse_auth(auth if auth is not None else os.environ.get("GLUTE_AUTH") or None)
-    except GluteError as exc:
-        _fail(str(exc), EXIT_INVALID)
+    settings = _settings()
     from .serve.app import serve as run_server
 
-    run_server(host, port, share=share, settings=_settings(index_dir), auth=credentials, mcp=mcp)
+    run_server(host, port, share=share, settings=settings, auth=settings.auth, mcp=mcp)
 
 
 @main.command("eval")
-@_llm_option
 @click.option("--split", type=click.Choice(["dev", "seen", "test", "real-dev", "real-test", "all", "conversations-dev",
                                            "conversations-test"]), default="dev",
               show_default=True, help="Which questions to run; test, real-test and conversations-test are sealed "
@@ -231,18 +237,19 @@ def serve(host: str, port: int, share: bool, index_dir: str | None, auth: str | 
 @click.option("--thresholds", "thresholds_file", type=click.Path(dir_okay=False), help="Floors (YAML).")
 @click.option("--conversations", "conversations_file", type=click.Path(dir_okay=False),
               help="Play this dialogues file (YAML, as eval/conversations.yaml) instead of a question set.")
-@click.option("--index-dir", type=click.Path(file_okay=False), help="Index location (default: GLUTE_INDEX_DIR).")
+@index_options
+@answer_options
 def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, out_dir: str | None,
-                 questions_file: str | None, thresholds_file: str | None, conversations_file: str | None,
-                 index_dir: str | None) -> None:
+                 questions_file: str | None, thresholds_file: str | None, conversations_file: str | None) -> None:
     """Run the eval question set, write a report, and exit 1 when a floor in eval/thresholds.yaml is missed."""
     from .evaluation import questions as eq
     from .evaluation import runner as ev
     from .evaluation.report import compare_rows, summary_rows, text_table, write_report
     from .pipeline import Assistant
 
+    settings = _settings()
     if conversations_file or split.startswith("conversations"):
-        _eval_conversations(split, conversations_file, retriever, no_linking, out_dir, thresholds_file, index_dir)
+        _eval_conversations(split, conversations_file, retriever, no_linking, out_dir, thresholds_file)
         return
 
     files = [Path(questions_file)] if questions_file else list(eq.QUESTION_FILES)
@@ -250,7 +257,7 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
     floors = ev.load_thresholds(Path(thresholds_file) if thresholds_file else ev.THRESHOLDS_PATH)
     if not questions:
         _fail(f"no questions in the {split} split")
-    bot = Assistant.load(settings=_settings(index_dir), progress=True, retriever=retriever, linking=not no_linking)
+    bot = Assistant.load(settings=settings, progress=True, retriever=retriever, linking=not no_linking)
     for problem in eq.check_questions(questions, bot.chunks):
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     report, results = ev.evaluate(bot, questions, split)
@@ -290,7 +297,7 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
 
 
 def _eval_conversations(split: str, path: str | None, retriever: str, no_linking: bool, out_dir: str | None,
-                        thresholds_file: str | None, index_dir: str | None) -> None:
+                        thresholds_file: str | None) -> None:
     """`glute eval --split conversations-dev|conversations-test` (or `--conversations FILE`): play the dialogues,
     write the report, exit 1 below a floor."""
     from .evaluation import conversations as ec
@@ -301,7 +308,7 @@ def _eval_conversations(split: str, path: str | None, retriever: str, no_linking
     split = split if split.startswith("conversations") else "conversations-dev"
     file = Path(path) if path else ec.CONVERSATION_FILES[split]
     floors = ev.load_thresholds(Path(thresholds_file) if thresholds_file else ev.THRESHOLDS_PATH)
-    bot = Assistant.load(settings=_settings(index_dir), progress=True, retriever=retriever, linking=not no_linking)
+    bot = Assistant.load(settings=_settings(), progress=True, retriever=retriever, linking=not no_linking)
     report, results, problems = ec.run(bot, file, split)
     for problem in problems:
         click.secho(f"warning: {problem}", fg="yellow", err=True)
@@ -338,7 +345,7 @@ def bench(as_json: bool, quick: bool, out_dir: str | None, encoder: str) -> None
 
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries the result only
         result, about = run_bench(QUICK if quick else FULL, log,
-                                  ("torch", "onnx") if encoder == "both" else (encoder,))
+                                  ("torch", "onnx") if encoder == "both" else (encoder,), base=_settings())
         report = write_report(result, about, Path(out_dir) if out_dir else QUICK_REPORT_DIR if quick else REPORT_DIR)
     click.echo(json.dumps(result, indent=2) if as_json else text_table(result))
     log(f"report: {report}")

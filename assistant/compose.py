@@ -38,6 +38,8 @@ STOP = frozenset((
 
 @dataclass
 class Draft:
+    """An answer before rendering: the lead sentence, then each point with the passage it quotes."""
+
     lead: str
     points: list[tuple[str, Chunk]]
 

@@ -35,6 +35,10 @@ ARTICLE_RANGE = re.compile(r"^article:(\d+)(?:-(\d+))?$")
 
 
 class References(BaseModel):
+
+
+    """Where an entry's facts come from: article line numbers and keys of corpus/references.yaml."""
+
     model_config = ConfigDict(extra="forbid")
     article: list[int] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
@@ -53,6 +57,10 @@ class EntryMeta(BaseModel):
 
 
 class ExerciseMeta(EntryMeta):
+
+
+    """Front matter only exercises carry: what they target, what they need, how hard they are."""
+
     targets: list[str] = Field(min_length=1)
     equipment: list[str] = Field(default_factory=list)
     position: str
@@ -74,6 +82,8 @@ class Line:
 
 @dataclass(frozen=True)
 class Section:
+    """One `##` section of an entry, line by line (each line with its source tags)."""
+
     title: str
     lines: tuple[Line, ...]
 
@@ -88,6 +98,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Entry:
+    """One corpus file: its front matter and sections."""
+
     kind: Literal["exercise", "topic"]
     meta: EntryMeta
     sections: tuple[Section, ...]
@@ -107,6 +119,8 @@ class Entry:
 
 @dataclass
 class Corpus:
+    """The whole knowledge base as read from disk: entries, the source article and the references."""
+
     root: Path
     entries: list[Entry]
     article_lines: list[str]

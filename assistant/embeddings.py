@@ -79,7 +79,7 @@ def load_embeddings(settings: Settings | None = None) -> Embeddings:
     from .config import Settings
     from .onnx_encoder import find_export
 
-    settings = settings or Settings()
+    settings = settings or Settings.from_env()
     if settings.encoder == "torch":
         return load_torch_embeddings(settings.encoder_threads)
     _offline()
@@ -95,16 +95,13 @@ def load_embeddings(settings: Settings | None = None) -> Embeddings:
 
 class LazyEmbeddings(Embeddings):
     """The ingest encoder (sentence-transformers), loaded on first use, so that an ingest with nothing to embed
-    never pays for it."""
+    never pays for it; `threads` is Settings.encoder_threads."""
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return _ingest_encoder().embed_documents(texts)
+        return load_torch_embeddings(self.threads).embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
-        return _ingest_encoder().embed_query(text)
-
-
-def _ingest_encoder() -> HuggingFaceEmbeddings:
-    from .config import Settings
-
-    return load_torch_embeddings(Settings().encoder_threads)
+        return load_torch_embeddings(self.threads).embed_query(text)

@@ -26,8 +26,17 @@ class IndexBusy(GluteError):
 
 
 class LLMConfigError(GluteError):
-    """GLUTE_LLM / --llm names no provider glute knows, or the provider's package is missing."""
+    """The chat model GLUTE_LLM / --llm names needs a package that is not installed."""
 
 
-class InvalidAuth(GluteError):
+class InvalidSetting(GluteError):
+    """A GLUTE_* variable or its flag holds a value glute cannot use; the message names it, and the CLI exits 2.
+    `setting` is the variable's name."""
+
+    def __init__(self, message: str, setting: str = ""):
+        super().__init__(message)
+        self.setting = setting
+
+
+class InvalidAuth(InvalidSetting):
     """GLUTE_AUTH / --auth is not `user:password`."""

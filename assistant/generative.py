@@ -7,7 +7,6 @@ can fall back to the extractive answer.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,7 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .answer import Citation
-from .config import MAX_QUESTION_CHARS, REPO_ROOT, Settings
+from .config import MAX_QUESTION_CHARS, REPO_ROOT, Settings, parse_llm
 from .errors import LLMConfigError
 from .guard import screen
 from .verify import verify
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 
 PROMPTS_DIR = REPO_ROOT / "prompts"
 USER_SPLIT = "<!-- user -->"
-PROVIDERS = ("ollama", "openai")
 MAX_ANSWER_TOKENS = 400
 MAX_CONDENSED_CHARS = 300
 TAGS = re.compile(r"</?\s*(passages|question|conversation)\s*>", re.IGNORECASE)
@@ -53,15 +51,6 @@ class Generated:
     fallback_reason: str | None = None
 
 
-def parse_llm(spec: str) -> tuple[str, str]:
-    """`ollama:llama3.2` -> ("ollama", "llama3.2"); anything else is a configuration error."""
-    provider, _, model = spec.partition(":")
-    if provider.strip().lower() not in PROVIDERS or not model.strip():
-        raise LLMConfigError(f"GLUTE_LLM / --llm is {spec!r}; use ollama:<model> (e.g. ollama:llama3.2) or "
-                             "openai:<model> with GLUTE_LLM_BASE_URL pointing at an OpenAI-compatible server.")
-    return provider.strip().lower(), model.strip()
-
-
 def chat_model(settings: Settings) -> BaseChatModel:
     """The configured chat model, deterministic, failing fast: no retries, the configured timeout."""
     provider, model = parse_llm(settings.llm or "")
@@ -76,7 +65,7 @@ def chat_model(settings: Settings) -> BaseChatModel:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:
         raise LLMConfigError(f"{settings.llm} needs the {exc.name} package: pip install 'glute[llm]'") from exc
-    api_key = settings.llm_api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"  # local servers need none
+    api_key = settings.llm_api_key or "not-needed"  # local servers need none; from_env falls back to OPENAI_API_KEY
     return ChatOpenAI(model=model, base_url=settings.llm_base_url, api_key=api_key,
                       timeout=settings.llm_timeout_s, max_retries=0, temperature=0, max_tokens=MAX_ANSWER_TOKENS)
 

@@ -36,6 +36,8 @@ def normalize(text: str) -> str:
 
 @dataclass(frozen=True)
 class Link:
+    """One name found in a text: the entry it names, the alias matched, how well, and where."""
+
     doc_id: str
     alias: str
     score: float

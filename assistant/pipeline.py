@@ -19,7 +19,7 @@ from .guard import NO_EVIDENCE_SIMILARITY, Verdict, clean_question, in_domain, j
 from .intent import detect_intents
 from .provenance import Provenance
 from .redflags import LABELS, PAIN, PERSONAL
-from .retrieve import Hit, Mode, Query, Retriever
+from .retrieve import RETRIEVERS, Hit, Mode, PassageRetriever, Query
 from .statements import Statements
 from .text import ASK_PHRASE, SITUATION_ASK, normalise, split_asks
 from .vocabulary import content_words
@@ -67,6 +67,7 @@ WARNING_SIGNS = ("when-to-see-a-clinician#summary", "urgent medical help")
 # "while pregnant", "during chemo": the person's condition, which the sources must know to answer
 CONDITION_QUALIFIER = re.compile(r"\b(?:while|whilst|during|if i'?m|if i am|when i'?m|when i am|since i'?m)\s+"
                                  r"(?:being |having |my )?([a-z]+)", re.IGNORECASE)
+GIST_WORDS = 60  # a story is searched by this many words of it: a long text costs several short encodes
 STORY_CANDIDATES = 20  # a story is answered from the general entries; search deep enough to find three
 MIN_ASK_WORDS = 2  # an ask with fewer content words the corpus knows leans on its story ("any advice?")
 MIN_NOTED_LETTERS = 6  # shorter unknown words are mostly idiom ("up to snuff"), not a subject the person asks about
@@ -84,7 +85,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 class Assistant:
     """Answers questions from the indexed corpus, with citations. Build one with `Assistant.load()`."""
 
-    def __init__(self, chunks: list[Chunk], store, embeddings, settings: Settings, retriever: Retriever):
+    def __init__(self, chunks: list[Chunk], store, embeddings, settings: Settings, retriever: PassageRetriever):
         self.chunks = chunks
         self.store = store
         self.embeddings = embeddings
@@ -98,12 +99,14 @@ class Assistant:
     def load(cls, index_dir: str | Path | None = None, *, settings: Settings | None = None,
              build_if_missing: bool = True, progress: bool = False, retriever: Mode = "hybrid",
              linking: bool = True) -> Assistant:
-        """Open the index (building it first when there is none) and prepare everything a question needs."""
+        """Open the index (building it first when there is none) and prepare everything a question needs. With no
+        `settings`, they come from the GLUTE_* environment (`Settings.from_env()`); `retriever` is hybrid, dense
+        or bm25."""
         from .embeddings import load_embeddings
         from .index import ingest
         from .store import open_backend
 
-        settings = settings or Settings()
+        settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = settings.with_overrides(index_dir=Path(index_dir).expanduser().resolve())
         if build_if_missing and not open_backend(settings).exists():
@@ -115,7 +118,7 @@ class Assistant:
         statements = Statements.from_store(store, chunks)
         embeddings = load_embeddings(settings)
         return cls(chunks, store, embeddings, settings,
-                   Retriever(chunks, store, mode=retriever, linking=linking, statements=statements))
+                   RETRIEVERS[retriever](chunks, store, linking=linking, statements=statements))
 
     def ask(self, question: str, history: list[dict] | None = None, *, on_delta: OnDelta | None = None) -> Answer:
         """Answer one question, using the conversation so far to resolve follow-ups. With an LLM configured,
@@ -143,16 +146,17 @@ class Assistant:
             return self._refusal(text, standalone, resolved.refusal, timings, started)
         if resolved.draft and not verdict:  # "which one is the easiest?": from the entries it refers back to
             return resolved.answer(text, timings, started)
-        if self.writer and turns and not context and not self.retriever.linker.doc_ids(standalone):
+        if self.writer and turns and not context and not self.retriever.names(standalone):
             with _timed(timings, "condense"):
                 standalone = self.writer.condense(text, turns) or standalone
         situation = (any(SITUATION_ASK.search(a) for a in asks) and bool(PERSONAL.search(focus))
-                     and not self._names_exercise(focus))  # the person's own pain, not a topic's
+                     and not self.retriever.names_exercise(focus))  # the person's own pain, not a topic's
         leans = bool(context) and self._leans_on_story(asks)  # "any advice?": the story is what to search
         story = situation or (leans and not detect_intents(" ".join(asks)))
         # a specific ask is searched with the sentences of its story that name an entry ("these exercises")
-        named = [c for c in context if self.retriever.linker.doc_ids(c)]
-        search_text = standalone if not context or story or leans else " ".join(named + asks)
+        named = [c for c in context if self.retriever.names(c)]
+        search_text = (standalone if not context else self._gist(context, asks) if story or leans
+                       else " ".join(named + asks))
         with _timed(timings, "retrieve"):  # a story is answered from deeper down the ranking: one search serves both
             query, deep = self.search(search_text, STORY_CANDIDATES if story else self.settings.top_k, timings)
         hits = deep[: self.settings.top_k]
@@ -160,16 +164,16 @@ class Assistant:
             story = leans and not detect_intents(" ".join(asks))
         best = max((h.dense for h in hits if h.dense is not None), default=None)
         if context and not story and (best or 0) < NO_EVIDENCE_SIMILARITY:  # the asks alone are too thin:
-            story, search_text = True, focus                                   # read them with their story
+            story, search_text = True, self._gist(context, asks)               # read them with their story
             with _timed(timings, "retrieve"):
                 query, deep = self.search(search_text, STORY_CANDIDATES, timings)
             hits = deep[: self.settings.top_k]
             best = max((h.dense for h in hits if h.dense is not None), default=None)
-        if self.retriever.mode == "bm25" and hits:
+        if not self.retriever.uses_vectors and hits:
             best = 1.0  # no similarity to judge by; trust the lexical match
         declined = list(verdict.declined) if verdict else []
         not_covered = self._not_covered(asks, query) if context or declined else []
-        unknown_condition = any(m.group(m.lastindex).lower() in set(self.retriever.vocabulary.unknown(focus))
+        unknown_condition = any(m.group(m.lastindex).lower() in set(self.retriever.unknown(focus))
                                 for m in CONDITION_QUALIFIER.finditer(focus))
         if unknown_condition:
             reason: RefusalReason | None = "no_evidence"  # the person's condition appears nowhere in the sources
@@ -209,19 +213,28 @@ class Assistant:
         return Answer(text, standalone, answer_text, citations, mode=mode, timings_ms=timings,
                       fallback_reason=fallback_reason, declined=declined, not_covered=not_covered)
 
-    def _names_exercise(self, text: str) -> bool:
-        return any(self.retriever.by_doc[d][0].kind == "exercise" for d in self.retriever.linker.doc_ids(text))
+    @staticmethod
+    def _gist(context: list[str], asks: list[str]) -> str:
+        """What a story is about, short enough to encode in a few milliseconds: its sentences about the hip, pain or
+        an exercise, in order, up to GIST_WORDS words, then its asks; a story with none of those, its opening."""
+        about = [c for c in context if PAIN.search(c) or in_domain(c)] or context
+        chosen: list[str] = []
+        for sentence in about:
+            if chosen and sum(len(c.split()) for c in chosen) + len(sentence.split()) > GIST_WORDS:
+                break
+            chosen.append(sentence)
+        return " ".join([*chosen, *asks])
 
     def _leans_on_story(self, asks: list[str]) -> bool:
         """The asks carry too little of their own ("any advice?", "what should I do?") to search alone."""
         joined = " ".join(asks)
-        known = [w for w in content_words(joined) if w not in set(self.retriever.vocabulary.unknown(joined))]
-        return not self.retriever.linker.doc_ids(joined) and len(known) < MIN_ASK_WORDS
+        known = [w for w in content_words(joined) if w not in set(self.retriever.unknown(joined))]
+        return not self.retriever.names(joined) and len(known) < MIN_ASK_WORDS
 
     def _not_covered(self, asks: list[str], query: Query) -> list[str]:
         """Words of the asks (not the story around them) that no entry uses: said plainly, not guessed at."""
         asked = ASK_PHRASE.sub(" ", " ".join(asks))  # "any suggestions welcome" names no subject
-        unknown = set(self.retriever.vocabulary.unknown(asked))
+        unknown = set(self.retriever.unknown(asked))
         return [w for w in dict.fromkeys(content_words(asked)) if w in unknown and len(w) >= MIN_NOTED_LETTERS][:3]
 
     @staticmethod
@@ -236,7 +249,7 @@ class Assistant:
 
     def _fixed_points(self, where: tuple[str, str]) -> list[tuple[str, Chunk]]:
         """One statement of a passage, found by the words it contains (so a reworded corpus line is not lost)."""
-        chunk = self.retriever.by_id.get(where[0])
+        chunk = self.retriever.passage(where[0])
         if chunk is None:
             return []
         return [(line, chunk) for line in passage_lines(chunk) if where[1] in line.lower()][:1]
@@ -246,7 +259,7 @@ class Assistant:
         timings = timings if timings is not None else {}
         query = self.retriever.understand(standalone)
         with _timed(timings, "embed"):
-            vector = self.embeddings.embed_query(query.search_text) if self.retriever.mode != "bm25" else None
+            vector = self.embeddings.embed_query(query.search_text) if self.retriever.uses_vectors else None
         hits = self.retriever.retrieve(standalone, vector, k=k, candidates=max(self.settings.candidates, k),
                                        query=query, timings=timings)
         return query, hits
@@ -265,7 +278,7 @@ class Assistant:
         flags = [s.flag for s in verdict.signs]
         with _timed(timings, "compose"):
             sections = list(dict.fromkeys(RED_FLAG_SECTIONS[f] for f in flags))
-            chunks = [c for s in sections for c in self.retriever.by_doc.get(RED_FLAG_DOC, []) if c.section == s]
+            chunks = [c for s in sections for c in self.retriever.passages_of(RED_FLAG_DOC) if c.section == s]
             signs = " and ".join(LABELS[f] for f in flags[:2])
             lead = RED_FLAG_LEADS[verdict.level or "soon"].format(signs=signs)
             answer_text, citations = render(red_flag_draft(lead, question, chunks), provenance=self.provenance)

@@ -1,6 +1,8 @@
-"""Hybrid retrieval: dense (Chroma) + lexical (bm25s, stemmed), fused by reciprocal rank, then pulled
-toward the exercise the question names and the section its intent asks for.
+"""Retrieval: dense (Chroma) + lexical (bm25s, stemmed), fused by reciprocal rank, then pulled toward the
+exercise the question names and the section its intent asks for.
 
+`PassageRetriever` is what the pipeline and the eval ask of a retriever; `Retriever` (hybrid), `DenseRetriever`
+and `LexicalRetriever` implement it, and `RETRIEVERS` maps the names `glute eval --retriever` takes to them.
 Everything that can be prepared once (the BM25 index, the name table, the chunk map) is built at load;
 a question costs one Chroma query and one BM25 lookup on top of its embedding.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 from .chunking import STATEMENT, Chunk
 from .intent import detect_intents, general_route, preferred_sections
@@ -18,9 +20,8 @@ from .linking import Linker, normalize
 from .vocabulary import Vocabulary, content_words
 
 if TYPE_CHECKING:
-    from langchain_chroma import Chroma
-
     from .statements import Statements
+    from .store import ReadStore
 
 RRF_K = 60
 LINK_BONUS = 2.0 / RRF_K  # a named exercise outranks anything the rankers merely like
@@ -72,11 +73,41 @@ class Query:
     subject_terms: frozenset[str] = frozenset()  # stemmed content words outside the names it links
 
 
-class Retriever:
-    """Ranks passages for a question: dense and lexical rankings and the best statement of each passage, fused by
-    reciprocal rank, then pulled toward the exercise the question names and the section its intent asks for."""
+class PassageRetriever(Protocol):
+    """What the pipeline and the eval need of a retriever: the question understood, its ranked passages, and the
+    corpus facts that judging and composing an answer look up."""
 
-    def __init__(self, chunks: list[Chunk], store: Chroma | None, mode: Mode = "hybrid", linking: bool = True,
+    name: str  # what reports call it: hybrid, dense or bm25
+    linking: bool  # whether exercise names in a question pull their entry up
+    uses_vectors: bool  # False: no dense ranking, so the question is not embedded and has no similarity to judge
+    statements: Statements | None
+
+    def understand(self, question: str) -> Query: ...
+
+    def retrieve(self, question: str, vector: list[float] | None, k: int = 5, candidates: int = 20,
+                 query: Query | None = None, timings: dict[str, float] | None = None) -> list[Hit]: ...
+
+    def names(self, text: str) -> list[str]: ...
+
+    def names_exercise(self, text: str) -> bool: ...
+
+    def unknown(self, text: str) -> list[str]: ...
+
+    def passage(self, chunk_id: str) -> Chunk | None: ...
+
+    def passages_of(self, doc_id: str) -> list[Chunk]: ...
+
+
+class Retriever:
+    """The hybrid retriever, and the base of the others: dense and lexical rankings and the best statement of each
+    passage, fused by reciprocal rank, then pulled toward the exercise the question names and the section its
+    intent asks for. Condensing reads its name tables too (`linker`, `vocabulary`, `by_id`, `bm25_ranking`)."""
+
+    name: ClassVar[str] = "hybrid"
+    uses_vectors: ClassVar[bool] = True
+    uses_lexical: ClassVar[bool] = True
+
+    def __init__(self, chunks: list[Chunk], store: ReadStore | None, linking: bool = True,
                  statements: Statements | None = None):
         import bm25s
         import Stemmer
@@ -86,7 +117,6 @@ class Retriever:
         self.chunks = chunks
         self.by_id = {c.chunk_id: c for c in chunks}
         self.store = store
-        self.mode = mode
         self.linking = linking
         self.statements = statements
         names = {(c.doc_id, n) for c in chunks if c.kind != "article" for n in (c.title, *c.aliases)}
@@ -111,10 +141,31 @@ class Retriever:
         intents = detect_intents(unlinked)  # "single-leg balance" names an exercise, not a wish for tips
         links = [link.doc_id for link in found]
         return Query(question, self.vocabulary.in_corpus_terms(question), links, intents, preferred_sections(intents),
-                     self.vocabulary.unknown(unlinked),
-                     names_exercise=any(self.by_doc[d][0].kind == "exercise" for d in links),
+                     self.vocabulary.unknown(unlinked), names_exercise=self._any_exercise(links),
                      route=None if found else general_route(question, intents),
                      subject_terms=self._terms(self.vocabulary.in_corpus_terms(unlinked)))
+
+    def names(self, text: str) -> list[str]:
+        """The entries (doc ids) `text` names by title or alias, whether or not linking is on."""
+        return self.linker.doc_ids(text)
+
+    def names_exercise(self, text: str) -> bool:
+        """Whether one of the entries `text` names is an exercise (not only a topic)."""
+        return self._any_exercise(self.names(text))
+
+    def _any_exercise(self, doc_ids: list[str]) -> bool:
+        return any(self.by_doc[d][0].kind == "exercise" for d in doc_ids)
+
+    def unknown(self, text: str) -> list[str]:
+        """The content words of `text` that no passage uses."""
+        return self.vocabulary.unknown(text)
+
+    def passage(self, chunk_id: str) -> Chunk | None:
+        return self.by_id.get(chunk_id)
+
+    def passages_of(self, doc_id: str) -> list[Chunk]:
+        """The passages of one entry, in order."""
+        return self.by_doc.get(doc_id, [])
 
     def _terms(self, text: str) -> frozenset[str]:
         return frozenset(self._stemmer.stemWords(content_words(text)))
@@ -133,10 +184,8 @@ class Retriever:
     def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """Ids and cosine similarities only: the chunks are already in memory, and fetching their documents and
         metadata back from Chroma would cost more than the search itself."""
-        results = self.store._collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
-                                               where={"kind": {"$ne": STATEMENT}})
         return [(chunk_id, 1.0 - distance)
-                for chunk_id, distance in zip(results["ids"][0], results["distances"][0], strict=True)]
+                for chunk_id, distance in self.store.nearest(vector, n, where={"kind": {"$ne": STATEMENT}})]
 
     def bm25_ranking(self, question: str, n: int) -> list[tuple[str, float]]:
         ids = self.tokenizer.tokenize([question], update_vocab=False, return_as="ids", show_progress=False)
@@ -163,9 +212,9 @@ class Retriever:
             timings[stage] = (now - clock) * 1000
             clock = now
 
-        dense = self.dense_ranking(vector, candidates) if self.mode != "bm25" and vector is not None else []
+        dense = self.dense_ranking(vector, candidates) if self.uses_vectors and vector is not None else []
         lap("dense")
-        lexical = self.bm25_ranking(query.search_text, candidates) if self.mode != "dense" else []
+        lexical = self.bm25_ranking(query.search_text, candidates) if self.uses_lexical else []
         lap("lexical")
         hits: dict[str, Hit] = {}
 
@@ -214,3 +263,20 @@ class Retriever:
             h.statements = self.statements.of_passage(h.chunk_id, line_scores) if self.statements else []
         lap("fuse")
         return ranked
+
+
+class DenseRetriever(Retriever):
+    """Dense and statement rankings only, with the same name and section pulls: the eval's ablation."""
+
+    name = "dense"
+    uses_lexical = False
+
+
+class LexicalRetriever(Retriever):
+    """BM25 only, with the same name and section pulls: no question is embedded, so no similarity is known."""
+
+    name = "bm25"
+    uses_vectors = False
+
+
+RETRIEVERS: dict[Mode, type[Retriever]] = {"hybrid": Retriever, "dense": DenseRetriever, "bm25": LexicalRetriever}

@@ -16,9 +16,8 @@ import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
-from .config import COLLECTION_NAME, EMBEDDING_DIM, EMBEDDING_MODEL_NAME, Settings
+from .config import COLLECTION_NAME, EMBEDDING_DIM, EMBEDDING_MODEL_NAME, Settings, parse_http_url
 from .errors import IndexMismatch, IndexMissing
 
 if TYPE_CHECKING:
@@ -37,8 +36,9 @@ def chroma_client(path: Path):
     return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
 
 
-def _vectorstore(client, create: bool, name: str = COLLECTION_NAME) -> Chroma:
-    """The LangChain view of our collection; Chroma's own (downloading) embedding function is never set."""
+def _vectorstore(client, create: bool, name: str = COLLECTION_NAME, threads: int | None = None) -> Chroma:
+    """The LangChain view of our collection; Chroma's own (downloading) embedding function is never set, and
+    ours (sentence-transformers on `threads` threads) loads only when something is embedded."""
     from langchain_chroma import Chroma
 
     from .embeddings import LazyEmbeddings
@@ -46,7 +46,7 @@ def _vectorstore(client, create: bool, name: str = COLLECTION_NAME) -> Chroma:
     return Chroma(
         client=client,
         collection_name=name,
-        embedding_function=LazyEmbeddings(),
+        embedding_function=LazyEmbeddings(threads),
         collection_metadata=dict(FINGERPRINT) if create else None,
         collection_configuration={"hnsw": {"space": "cosine"}} if create else None,
         create_collection_if_not_exists=create,
@@ -54,14 +54,15 @@ def _vectorstore(client, create: bool, name: str = COLLECTION_NAME) -> Chroma:
 
 
 class ReadStore:
-    """An opened collection as the query path uses it: `get` and `_collection` come straight from chromadb, and
-    any other attribute (add_documents, delete, similarity_search, ...) builds the LangChain Chroma view on first
-    use. A question never needs that view, so `glute ask` skips importing langchain-chroma (about 0.2 s)."""
+    """An opened collection as the query path uses it: `get` and `nearest` go straight to chromadb, and any other
+    attribute (add_documents, delete, similarity_search, ...) builds the LangChain Chroma view on first use. A
+    question never needs that view, so `glute ask` skips importing langchain-chroma (about 0.2 s)."""
 
-    def __init__(self, client, name: str, collection):
+    def __init__(self, client, name: str, collection, threads: int | None = None):
         self._client = client
         self._name = name
         self._collection = collection
+        self._threads = threads
         self._view: Chroma | None = None
 
     def get(self, ids: str | list[str] | None = None, where: dict | None = None, limit: int | None = None,
@@ -73,14 +74,20 @@ class ReadStore:
             kwargs["include"] = include
         return self._collection.get(**kwargs)
 
+    def nearest(self, vector: list[float], n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """The ids and cosine distances of the n records nearest to `vector` (matching `where`), nearest first:
+        no documents or metadata, which the caller already holds and which would cost more than the search."""
+        results = self._collection.query(query_embeddings=[vector], n_results=n, include=["distances"], where=where)
+        return list(zip(results["ids"][0], results["distances"][0], strict=True))
+
     @property
     def view(self) -> Chroma:
         if self._view is None:
-            self._view = _vectorstore(self._client, create=False, name=self._name)
+            self._view = _vectorstore(self._client, create=False, name=self._name, threads=self._threads)
         return self._view
 
     def __getattr__(self, attribute: str):  # only for what is not defined above
-        if attribute.startswith("__") or attribute in ("_client", "_name", "_collection", "_view"):
+        if attribute.startswith("__") or attribute in ("_client", "_name", "_collection", "_threads", "_view"):
             raise AttributeError(attribute)
         return getattr(self.view, attribute)
 
@@ -98,12 +105,13 @@ def check_fingerprint(metadata: dict | None, where: str) -> None:
 
 
 class LocalIndex:
-    """The generations of a local index directory."""
+    """The generations of a local index directory; `threads` is for the encoder that fills them."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, threads: int | None = None):
         self.root = root
         self.where = str(root)
         self.lock_path = root / ".ingest.lock"
+        self.threads = threads
 
     @property
     def current(self) -> Path | None:
@@ -129,13 +137,13 @@ class LocalIndex:
             raise IndexMissing(f"The index at {self.root} is damaged ({type(exc).__name__}: {exc}). "
                                f"{REBUILD_HINT}") from exc
         check_fingerprint(collection.metadata, str(self.root))
-        return ReadStore(client, COLLECTION_NAME, collection)
+        return ReadStore(client, COLLECTION_NAME, collection, self.threads)
 
     def create(self) -> tuple[Path, Chroma]:
         """A new, empty generation to fill; it answers nothing until published."""
         gen = self.root / f"gen-{_stamp()}"
         gen.mkdir(parents=True)
-        return gen, _vectorstore(chroma_client(gen), create=True)
+        return gen, _vectorstore(chroma_client(gen), create=True, threads=self.threads)
 
     def publish(self, gen: Path) -> None:
         """Mark a generation complete, then atomically make it the current one."""
@@ -165,14 +173,13 @@ class ServerIndex:
     POINTER = "glute_current"
     PREFIX = f"{COLLECTION_NAME}_"
 
-    def __init__(self, url: str, state_dir: Path):
+    def __init__(self, url: str, state_dir: Path, threads: int | None = None):
         import chromadb
 
-        parsed = urlparse(url if "://" in url else f"http://{url}")
-        if not parsed.hostname:
-            raise IndexMissing(f"GLUTE_CHROMA_URL {url!r} is not a URL like http://127.0.0.1:8000.")
+        parsed = parse_http_url(url)
         self.where = url
         self.lock_path = state_dir / ".ingest-server.lock"
+        self.threads = threads
         try:
             self.client = chromadb.HttpClient(
                 host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
@@ -201,11 +208,11 @@ class ServerIndex:
         except Exception as exc:
             raise IndexMissing(f"The index on {self.where} is damaged ({name} is missing). {REBUILD_HINT}") from exc
         check_fingerprint(collection.metadata, self.where)
-        return ReadStore(self.client, name, collection)
+        return ReadStore(self.client, name, collection, self.threads)
 
     def create(self) -> tuple[str, Chroma]:
         name = f"{self.PREFIX}{_stamp()}"
-        return name, _vectorstore(self.client, create=True, name=name)
+        return name, _vectorstore(self.client, create=True, name=name, threads=self.threads)
 
     def publish(self, name: str) -> None:
         previous = self.current
@@ -221,8 +228,8 @@ class ServerIndex:
 def open_backend(settings: Settings) -> LocalIndex | ServerIndex:
     """The configured store: a Chroma server when GLUTE_CHROMA_URL is set, else the local directory."""
     if settings.chroma_url:
-        return ServerIndex(settings.chroma_url, settings.state_dir)
-    return LocalIndex(settings.index_dir)
+        return ServerIndex(settings.chroma_url, settings.state_dir, settings.encoder_threads)
+    return LocalIndex(settings.index_dir, settings.encoder_threads)
 
 
 def _stamp() -> str:
@@ -230,7 +237,8 @@ def _stamp() -> str:
 
 
 def _pause_for_crash_tests() -> None:
-    """Fault injection: lets the crash tests kill a rebuild exactly at the switch-over."""
+    """Fault injection: lets the crash tests (tests/test_index.py) kill a rebuild exactly at the switch-over. A test
+    hook, not a setting: read here, never by Settings, and not in the README's table."""
     pause = float(os.environ.get("GLUTE_TEST_PAUSE_BEFORE_PUBLISH") or 0)
     if pause:
         print("publishing", flush=True)

@@ -14,6 +14,8 @@ CITATION_MARKER = re.compile(r"\[\d+\]")
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong in the corpus, named by file and field."""
+
     file: str
     field: str
     message: str

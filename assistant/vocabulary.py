@@ -52,6 +52,10 @@ LAY_TERMS: dict[str, str] = {
 
 
 class Vocabulary:
+
+
+    """The words of the corpus, with their stems, for unknown-word checks and typo correction."""
+
     def __init__(self, texts: Iterable[str]):
         import Stemmer
 

@@ -14,6 +14,28 @@ from assistant.config import REPO_ROOT, Settings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def _clear_glute_variables(patch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("GLUTE_")]:
+        patch.delenv(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_glute_environment():
+    """No GLUTE_* variable of the shell that runs the suite reaches it, not even the session fixtures below or
+    the servers they start."""
+    with pytest.MonkeyPatch.context() as patch:
+        _clear_glute_variables(patch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test starts from the defaults, with its state (index, logs, feedback) in a tmp dir of its own, so
+    `Settings.from_env()` and a `glute` subprocess never touch .glute/; a test sets exactly what it needs."""
+    _clear_glute_variables(monkeypatch)
+    monkeypatch.setenv("GLUTE_INDEX_DIR", str(tmp_path_factory.mktemp("state") / "index"))
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings pointing at the real corpus and a fresh index built from it."""

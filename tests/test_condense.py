@@ -309,3 +309,11 @@ def test_glute_eval_conversations_writes_the_report_and_exits_1_below_a_floor(se
     assert "carry=entity (n=1)" in done.stdout
     report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     assert report["split"] == "conversations-dev" and report["n_turns"] == 3
+
+
+def test_braces_a_person_typed_never_break_the_carried_ask(catalog):
+    """'{}' in a question once became a second slot of the carried ask and crashed the next turn."""
+    answer = said(catalog, "How to do the clamshell:", "clamshell#how-to-do-it")
+    history = turns("how do I do clamshells?", answer, "how do I do it with {}?", answer)
+    got = resolve("and for bridges?", history, catalog)
+    assert got.question and "{}" not in got.question.replace("with {}", "")

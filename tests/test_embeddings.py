@@ -129,20 +129,14 @@ def test_query_path_with_a_valid_export_never_imports_torch(settings: Settings):
     assert "Query encoder" not in result.stderr
 
 
-def test_thread_setting_has_a_neutral_name_and_keeps_the_old_one(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("GLUTE_ENCODER_THREADS", raising=False)
-    monkeypatch.delenv("GLUTE_TORCH_THREADS", raising=False)
-    assert Settings().encoder_threads is None
-    monkeypatch.setenv("GLUTE_TORCH_THREADS", "1")
-    assert Settings().encoder_threads == 1
-    monkeypatch.setenv("GLUTE_ENCODER_THREADS", "2")
-    assert Settings().encoder_threads == 2
-    monkeypatch.setenv("GLUTE_ENCODER_THREADS", "two")
+def test_thread_setting_has_a_neutral_name_and_keeps_the_old_one():
+    assert Settings.from_env(env={}).encoder_threads is None
+    assert Settings.from_env(env={"GLUTE_TORCH_THREADS": "1"}).encoder_threads == 1
+    assert Settings.from_env(env={"GLUTE_TORCH_THREADS": "1", "GLUTE_ENCODER_THREADS": "2"}).encoder_threads == 2
     with pytest.raises(GluteError, match="GLUTE_ENCODER_THREADS"):
-        Settings()
-    monkeypatch.delenv("GLUTE_ENCODER_THREADS")
-    monkeypatch.setenv("GLUTE_ENCODER", "TORCH")
-    assert Settings().encoder == "torch"
-    monkeypatch.setenv("GLUTE_ENCODER", "gpu")
+        Settings.from_env(env={"GLUTE_ENCODER_THREADS": "two"})
+    with pytest.raises(GluteError, match="GLUTE_TORCH_THREADS"):  # the old name, named as the user typed it
+        Settings.from_env(env={"GLUTE_TORCH_THREADS": "two"})
+    assert Settings.from_env(env={"GLUTE_ENCODER": "TORCH"}).encoder == "torch"
     with pytest.raises(GluteError, match="GLUTE_ENCODER"):
-        Settings()
+        Settings.from_env(env={"GLUTE_ENCODER": "gpu"})

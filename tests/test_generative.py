@@ -108,12 +108,9 @@ def fake(server: FakeServer) -> FakeServer:
 @pytest.fixture(scope="module")
 def llm_settings(settings: Settings, server: FakeServer) -> Settings:
     """Configured the way a user does it: through the environment."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("GLUTE_LLM", "openai:test-model")
-        env.setenv("GLUTE_LLM_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
-        env.setenv("GLUTE_LLM_API_KEY", "test")
-        env.setenv("GLUTE_LLM_TIMEOUT", str(TIMEOUT_S))
-        return Settings(corpus_dir=settings.corpus_dir, index_dir=settings.index_dir).with_overrides(top_k=3)
+    env = {"GLUTE_LLM": "openai:test-model", "GLUTE_LLM_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1",
+           "GLUTE_LLM_API_KEY": "test", "GLUTE_LLM_TIMEOUT": str(TIMEOUT_S)}
+    return Settings.from_env(env, corpus_dir=settings.corpus_dir, index_dir=settings.index_dir, top_k=3)
 
 
 @pytest.fixture(scope="module")

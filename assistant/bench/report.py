@@ -25,6 +25,9 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
+STORY_RATIO_MAX = 4.0  # a real story (several sentences) answered within four query encodes, p95
+
+
 def _verdict(ok: bool | None) -> str:
     return "skipped" if ok is None else "PASS" if ok else "FAIL"
 
@@ -46,12 +49,16 @@ def targets(r: Result) -> list[tuple[str, str, str]]:
         (f"cold `glute ask` <= {COLD_FACTOR} x cold model floor" + (" (torch path)" if "encoders" in r else ""),
          f"{cold:.2f}x ({floor_of['cold_ask_s']:.2f} / {floor_of['cold_floor_s']:.2f} s)" if cold else "not run",
          cold <= COLD_FACTOR if cold else None),
+        (f"real stories: ask p95 <= {STORY_RATIO_MAX:.0f} x encode p50",
+         f"{r['ratio_story_p95_to_encode']:.2f}x ({r['story_ask_p95_ms']:.1f} / {r['encode_p50_ms']:.1f} ms)"
+         if "ratio_story_p95_to_encode" in r else "not run",
+         r["ratio_story_p95_to_encode"] <= STORY_RATIO_MAX if "ratio_story_p95_to_encode" in r else None),
         ("unchanged re-ingest embeds 0 chunks", str(r["reingest_unchanged_embedded"]),
          r["reingest_unchanged_embedded"] == 0),
         (f"unchanged re-ingest < {REINGEST_MAX_S:.0f} s (model loaded)", f"{r['reingest_unchanged_s']:.2f} s",
          r["reingest_unchanged_s"] < REINGEST_MAX_S),
-        ("one edited line re-embeds only its chunk (informational)", str(r["reingest_one_changed_embedded"]),
-         r["reingest_one_changed_embedded"] == 1),
+        ("one edited line re-embeds its passage and that statement only", str(r["reingest_one_changed_embedded"]),
+         r["reingest_one_changed_embedded"] <= 2),
         (f"`glute serve` RSS after 50 questions < {rss_max} MB ({r.get('encoder', 'torch')})",
          f"{r['serve_rss_mb']:.0f} MB", r["serve_rss_mb"] < rss_max),
         (f"100x corpus: ask p50 <= {SCALED_RATIO_MAX:.0f} x encode p50",
@@ -139,6 +146,10 @@ def _main_rows(r: Result) -> list[tuple[str, str]]:
         ("ask_p95_ms", f"{r['ask_p95_ms']:.1f}"),
         ("ratio_ask_to_encode", f"{r['ratio_ask_to_encode']:.2f}"),
     ]
+    if "story_ask_p95_ms" in r:
+        rows += [("story_ask_p50_ms", f"{r['story_ask_p50_ms']:.1f}"),
+                 ("story_ask_p95_ms", f"{r['story_ask_p95_ms']:.1f}"),
+                 ("ratio_story_p95_to_encode", f"{r['ratio_story_p95_to_encode']:.2f}")]
     rows += [(f"stages_ms.{stage}", f"{ms:.2f}") for stage, ms in r["stages_ms"].items()]
     rows += [
         ("cold_ask_s", f"{r['cold_ask_s']:.2f}"),

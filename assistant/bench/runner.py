@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,8 @@ QUICK_REPORT_DIR = REPORT_DIR / "latest"
 STAGES = ("guard", "condense", "embed", "dense", "lexical", "fuse", "retrieve", "compose")
 KEYS = ("encode_p50_ms", "ask_p50_ms", "ask_p95_ms", "stages_ms", "ratio_ask_to_encode", "cold_ask_s",
         "cold_floor_s", "ingest_full_s", "reingest_unchanged_s", "reingest_unchanged_embedded",
-        "reingest_one_changed_embedded", "serve_rss_mb", "scaling", "throughput", "encoder", "encoders")
+        "reingest_one_changed_embedded", "serve_rss_mb", "story_ask_p50_ms", "story_ask_p95_ms",
+        "ratio_story_p95_to_encode", "scaling", "throughput", "encoder", "encoders")
 ENCODERS = ("torch", "onnx")  # `--encoder both`; the top-level numbers are the last one measured (what glute uses)
 Log = Callable[[str], None]
 Questions = list[tuple[str, list[dict] | None]]
@@ -51,13 +52,23 @@ QUICK = Plan(quick=True, rounds=1, cold_runs=1, serve_questions=50, throughput={
              embed_sizes=(), sizes={"10x": 10})
 
 
-def local_settings(corpus_dir: Path, index_dir: Path, encoder: str = "auto") -> Settings:
-    """The default offline set-up (local Chroma, extractive answers), whatever the caller's environment says."""
-    return Settings(corpus_dir=corpus_dir, index_dir=index_dir, chroma_url=None, llm=None, encoder=encoder)
+def local_settings(corpus_dir: Path, index_dir: Path, encoder: str = "auto", base: Settings | None = None) -> Settings:
+    """The default offline set-up (local Chroma, extractive answers), whatever else `base` (the caller's settings)
+    says; its encoder threads and lock timeout are kept."""
+    return replace(base or Settings(), corpus_dir=corpus_dir, index_dir=index_dir, chroma_url=None, llm=None,
+                   encoder=encoder)
 
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def real_stories(min_chars: int = 200) -> Questions:
+    """The real-dev questions that are stories (several sentences), as people posted them; never the sealed half."""
+    import yaml
+
+    items = yaml.safe_load((REPO_ROOT / "eval" / "real.yaml").read_text(encoding="utf-8"))["questions"]
+    return [(q["question"], q.get("history") or None) for q in items if len(q["question"]) >= min_chars]
 
 
 def warm_latency(bot, questions: Questions, rounds: int) -> dict[str, Any]:
@@ -97,10 +108,11 @@ def _timed_ingest(settings: Settings):
     return report, time.perf_counter() - started
 
 
-def measure_ingest(corpus_dir: Path, work: Path, log: Log, encoder: str = "auto") -> tuple[dict[str, Any], Settings]:
+def measure_ingest(corpus_dir: Path, work: Path, log: Log, encoder: str = "auto",
+                   base: Settings | None = None) -> tuple[dict[str, Any], Settings]:
     """Empty index to done, then unchanged, then one edited line; ends with the index matching the real corpus.
     The first ingest also exports the ONNX query encoder (unless `encoder` is torch): a one-off, timed apart."""
-    settings = local_settings(corpus_dir, work / "index", encoder)
+    settings = local_settings(corpus_dir, work / "index", encoder, base)
     full, full_s = _timed_ingest(settings)
     export_s, full_s = full.encoder_s, full_s - full.encoder_s
     log(f"ingest from empty: {full.chunks['added']} chunks in {full_s:.1f} s; {full.encoder} in {export_s:.1f} s")
@@ -127,7 +139,7 @@ def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan,
     article = sum(1 for m in real_chunks["metadatas"] if m["kind"] == "article")
     instances = instances_for(factor, len(real_chunks["ids"]) - article, article)
     corpus = write_scaled_corpus(real.corpus_dir, work / f"corpus-{name}", instances)
-    settings = local_settings(corpus, work / f"index-{name}", real.encoder)
+    settings = local_settings(corpus, work / f"index-{name}", real.encoder, real)
     if name in plan.embed_sizes:
         report, ingest_s = _timed_ingest(settings)
         chunks = report.embedded
@@ -208,15 +220,18 @@ def encoder_row(warm: dict[str, Any], cold: tuple[list[float], list[float]], ser
             "clients16": {k: v for k, v in busy.items() if k != "default_ssl_client"}}
 
 
-def run_bench(plan: Plan, log: Log, encoders: tuple[str, ...] = ENCODERS) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_bench(plan: Plan, log: Log, encoders: tuple[str, ...] = ENCODERS,
+              base: Settings | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Every measurement, in an order that keeps them independent; returns (result, about the run).
     Each encoder in `encoders` (torch, onnx) gets its own cold starts, warm latency and `glute serve`; the last one
-    measured (onnx when it is usable) also gets the throughput levels and the scaling runs."""
+    measured (onnx when it is usable) also gets the throughput levels and the scaling runs. `base` gives the corpus
+    and the encoder threads (default: Settings())."""
     from ..embeddings import load_torch_embeddings
     from ..onnx_encoder import find_export
     from ..pipeline import Assistant
     from .processes import cold_starts_by_encoder
 
+    base = base or Settings()
     began = time.perf_counter()
     load_before = os.getloadavg()[0]
     if load_before > 0.5 * (os.cpu_count() or 1):
@@ -225,11 +240,11 @@ def run_bench(plan: Plan, log: Log, encoders: tuple[str, ...] = ENCODERS) -> tup
     with tempfile.TemporaryDirectory(prefix="glute-bench-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         started = time.perf_counter()
-        load_torch_embeddings().embed_query("warm up")  # the ingest encoder
+        load_torch_embeddings(base.encoder_threads).embed_query("warm up")  # the ingest encoder
         notes.append(f"Loading the model in the bench process took {time.perf_counter() - started:.1f} s "
                      "(excluded from the ingest times).")
-        ingest, settings = measure_ingest(Settings().corpus_dir, work, log,
-                                          encoder="auto" if "onnx" in encoders else "torch")
+        ingest, settings = measure_ingest(base.corpus_dir, work, log,
+                                          encoder="auto" if "onnx" in encoders else "torch", base=base)
         encoders = usable_encoders(settings, encoders, log, notes)
         primary = encoders[-1]
         settings = settings.with_overrides(encoder=primary)
@@ -243,6 +258,8 @@ def run_bench(plan: Plan, log: Log, encoders: tuple[str, ...] = ENCODERS) -> tup
         for encoder in encoders:
             bot = Assistant.load(settings=settings.with_overrides(encoder=encoder), build_if_missing=False)
             warms[encoder] = warm_latency(bot, QUESTIONS, plan.rounds)
+            if encoder == primary:  # real narratives: several sentences of story, each screened and read
+                stories = warm_latency(bot, real_stories(), plan.rounds)
             del bot
             gc.collect()
             w = warms[encoder]
@@ -285,6 +302,9 @@ def run_bench(plan: Plan, log: Log, encoders: tuple[str, ...] = ENCODERS) -> tup
         "reingest_unchanged_embedded": ingest["reingest_unchanged_embedded"],
         "reingest_one_changed_embedded": ingest["reingest_one_changed_embedded"],
         "serve_rss_mb": round(served["serve_rss_mb"], 1),
+        "story_ask_p50_ms": round(stories["ask_p50_ms"], 2),
+        "story_ask_p95_ms": round(stories["ask_p95_ms"], 2),
+        "ratio_story_p95_to_encode": round(stories["ask_p95_ms"] / warm["encode_p50_ms"], 3),
         "scaling": scaling,
         "throughput": served["throughput"],
         "encoder": primary,

@@ -33,6 +33,8 @@ DEFAULT_FLOORS = {"conversations": {"turn_accuracy": 0.9, "no_carry_accuracy": 0
 
 @dataclass(frozen=True)
 class Turn:
+    """One user turn of a scripted dialogue and what a right answer to it looks like."""
+
     text: str
     carry: str
     gold: tuple[str, ...] = ()
@@ -51,6 +53,8 @@ class Turn:
 
 @dataclass(frozen=True)
 class Dialogue:
+    """A scripted conversation from eval/conversations*.yaml."""
+
     id: str
     split: str
     turns: tuple[Turn, ...]
@@ -58,6 +62,8 @@ class Dialogue:
 
 @dataclass
 class TurnResult:
+    """How one turn was answered, and whether that was right."""
+
     dialogue: Dialogue
     index: int
     turn: Turn
@@ -201,7 +207,7 @@ def evaluate(bot, dialogues: list[Dialogue], split: str) -> tuple[dict[str, Any]
     results = run_dialogues(bot, dialogues)
     report = summarize(results)
     report["split"] = split
-    report["config"] = {"retriever": bot.retriever.mode, "linking": bot.retriever.linking,
+    report["config"] = {"retriever": bot.retriever.name, "linking": bot.retriever.linking,
                         "top_k": bot.settings.top_k, "mode": "generative" if bot.settings.llm else "extractive"}
     report["failures"] = [{"dialogue": r.dialogue.id, "turn": r.index + 1, "carry": r.turn.carry,
                            "text": r.turn.text, "standalone": r.answer.standalone_question, "problem": r.problem}

@@ -39,6 +39,8 @@ class EvalError(GluteError):
 
 @dataclass(frozen=True)
 class Question:
+    """One eval question with its gold passages and what a right answer holds."""
+
     id: str
     question: str
     category: str

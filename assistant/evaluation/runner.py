@@ -92,7 +92,7 @@ def evaluate(bot, questions: list[Question], split: str) -> tuple[dict, list[Res
     report["by_category"] = {cat: summarize([r for r in results if r.question.category == cat])
                              for cat in CATEGORIES if any(r.question.category == cat for r in results)}
     report["split"] = split
-    report["config"] = {"name": config_name(bot.retriever.mode, bot.retriever.linking), "retriever": bot.retriever.mode,
+    report["config"] = {"name": config_name(bot.retriever.name, bot.retriever.linking), "retriever": bot.retriever.name,
                         "linking": bot.retriever.linking, "top_k": bot.settings.top_k,
                         "candidates": bot.settings.candidates, "max_points": bot.settings.max_points,
                         "mode": "generative" if bot.settings.llm else "extractive"}

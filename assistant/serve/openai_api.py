@@ -68,6 +68,8 @@ UNAUTHORIZED = ApiError(401, "Missing or wrong API key: send 'Authorization: Bea
 
 @dataclass(frozen=True)
 class ChatRequest:
+    """The part of a /v1/chat/completions request glute reads: the last question, the turns before, streaming."""
+
     question: str
     history: list[dict[str, str]]
     stream: bool

@@ -19,7 +19,7 @@ def test_a_vote_keeps_the_rating_the_passages_and_the_question_only(tmp_path):
 
 def test_with_feedback_off_nothing_is_written(tmp_path, monkeypatch):
     monkeypatch.setenv("GLUTE_FEEDBACK", "off")
-    log = FeedbackLog(tmp_path, enabled=Settings().feedback)
+    log = FeedbackLog(tmp_path, enabled=Settings.from_env().feedback)
     assert not log.record("my private question", [], "down")
     assert not (tmp_path / FEEDBACK_FILE).exists()
     assert "nothing" in log.notice.lower()
