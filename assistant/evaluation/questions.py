@@ -76,8 +76,11 @@ def file_hashes(paths: Iterable[Path] = QUESTION_FILES) -> dict[str, str]:
     """sha256 of each eval file, so a report shows which version of a sealed split it ran."""
     import hashlib
 
-    return {Path(p).relative_to(EVAL_DIR).as_posix(): hashlib.sha256(Path(p).read_bytes()).hexdigest()
-            for p in paths if Path(p).exists()}
+    def name(path: Path) -> str:
+        path = Path(path).resolve()
+        return path.relative_to(EVAL_DIR).as_posix() if path.is_relative_to(EVAL_DIR) else str(path)
+
+    return {name(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths if Path(p).exists()}
 
 
 def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
