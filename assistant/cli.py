@@ -223,9 +223,9 @@ def serve(host: str, port: int, share: bool, mcp: bool) -> None:
 
 
 @main.command("eval")
-@click.option("--split", type=click.Choice(["dev", "seen", "test", "real-dev", "real-test", "all", "conversations-dev",
-                                           "conversations-test"]), default="dev",
-              show_default=True, help="Which questions to run; test, real-test and conversations-test are sealed "
+@click.option("--split", type=click.Choice(["dev", "seen", "test", "real-dev", "real-test", "real-test-2", "all",
+                                           "conversations-dev", "conversations-test"]), default="dev",
+              show_default=True, help="Which questions to run; test, real-test-2 and conversations-test are sealed "
               "(eval/heldout/), run once for final numbers; all = every split that is not sealed; conversations-* "
               "play multi-turn dialogues.")
 @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
@@ -262,7 +262,7 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     report, results = ev.evaluate(bot, questions, split)
     report["question_files"] = eq.file_hashes(files)
-    if split in ("dev", "test"):  # the safety set's matching half: fast (the guard needs no model)
+    if split in ("dev", "seen", "test"):  # the safety set's matching half: fast (the guard needs no model)
         from .evaluation.safety import SAFETY_FILES, backstop_curve, load_cases, score_safety
 
         cases = load_cases(SAFETY_FILES[split])

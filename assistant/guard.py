@@ -38,6 +38,7 @@ MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
         r"\bwhat('?s| is) (wrong|going on) with (me|my)\b", r"\bwhat (do|could|might) i have\b",
         r"\b(can|could|will|would) you (please )?diagnos", r"\bdiagnos(e|is) (me|my|this|it)\b",
         r"\bwhat('?s| is) my diagnosis\b", r"\bwhat (have i|i'?ve|i have) (done|got)\b",
+        rf"\bconfirm\b.{{0,30}}\b{CONDITION}", r"\bfrom what i'?ve (described|told you|said)\b",
         r"\b(is|are) (there|there's) (a |any )?(test|tests|way to (test|diagnose|tell|check))\b",
         r"\b(is|could|might) (it|this|that|the pain) (be )?(related to|from|caused by|because of|coming from|linked "
         r"to) (my|a|an|the)\b",
@@ -58,6 +59,8 @@ MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
         r"pills|drugs|meds|gel)|\d+ ?mg|supplements?|turmeric|glucosamine|chondroitin|fish oil|vitamin \w+|"
         r"magnesium|creatine|collagen)\b",
         r"\bprescri(be|ption)\b (me )?(something|anything|a drug|a medicine|drugs|pills|painkillers|for the pain)\b",
+        r"\bhow (much|many|often) (should|do|can|could|must) i (be )?(take|taking)\b",
+        r"\bshould i (be )?(take|taking) (more|less|it|them|this|that)\b",
         r"\bprescription (for|of|to)\b"),
     "injection": _any(r"\b(injections?|injected|inject|cortisone|steroid (shot|injection|jab)s?|steroid|prp|"
                       r"platelet[- ]rich|hyaluronic|prolotherapy|nerve block)\b",
@@ -70,6 +73,9 @@ MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
         r"\bwhat (does|do|did) (my|the|this) (mri|x-?ray|scan|ultrasound|report|results?)\w* (\w+ ){0,3}"
         r"(show|mean|say)",
         r"\b(explain|interpret|read) (my|the|this) (mri|x-?ray|scan|ultrasound|report|results?)\b",
+        r"\b(mri|x-?ray|scan|ultrasound)s?\b\s+or\s+(an? )?(mri|x-?ray|scan|ultrasound)\b",
+        r"\b(necessary|needed|essential|required|important) to (make|have|get|do) (the |an? )?(mri|x-?ray|scan|"
+        r"ultrasound)",
         r"\b(would|will|can|could|does|do) (an?|the|my) (mri|x-?ray|ct|scan|ultrasound)( scan)? (\w+ ){0,2}(show|tell|"
         r"find|detect|pick up|see|prove)\b",
         r"\b(do i need|should i (have|get)|is it worth (having|getting)|will i need) (\w+ ){0,2}(surgery|an "
@@ -81,7 +87,9 @@ MEDICAL = _any(MEDICAL_ASKS["medicine"].pattern, MEDICAL_ASKS["injection"].patte
 CONSIDERS = re.compile(r"\b(thinking (about|of)|considering|wondering (about|whether|if)|debating|planning (to|on)|"
                        r"going to (get|have|ask)|tempted|offered me)\b", re.IGNORECASE)
 # A short ask that points back ("Should I say yes?", "Good idea?") asks about the sentences just before it.
-REFERS_BACK = re.compile(r"\b(it|that|this|them|those|these|one|another|yes|idea|worth it)\b", re.IGNORECASE)
+REFERS_BACK = re.compile(r"\b(it|that|this|them|those|these|one|another|yes|idea|worth it|more|increase|double|"
+                         r"go up|\d+)\b", re.IGNORECASE)
+SCAN_NOUN = re.compile(r"\b(mri|x-?rays?|scans?|ultrasound|imaging)\b", re.IGNORECASE)
 
 DOMAIN = _any(
     r"\b(hips?|glute\w*|gluteus|medius|minimus|maximus|pelvi\w*|buttocks?|butt|bum|thighs?|legs?|knees?|"
@@ -156,7 +164,7 @@ def screen(question: str) -> Verdict | None:
     for ask in [*asks, *considered]:
         index = pieces.index(ask)
         before = " ".join(pieces[max(0, index - 2): index]) if len(ask.split()) <= 6 and REFERS_BACK.search(ask) else ""
-        scopes = medical_scopes(ask) or medical_scopes(before)
+        scopes = medical_scopes(ask) or medical_scopes(before) or (["scan"] if SCAN_NOUN.search(before) else [])
         declined += [s for s in scopes if s not in declined]
         if not scopes and ask in asks:
             kept_asks.append(ask)

@@ -37,18 +37,26 @@ INJURY = _rx(r"\b(fell|fallen|tripped|slipped|crashed|collided|wiped out)\b",
              r"\bfalling (off|down|over|from|on|onto|to)\b", r"\b(broke|broken|fractured) my (hip|leg|pelvis)\b",
              r"\b(a|the|my|bad|nasty|big|hard|serious) (fall|tumble|accident|crash|collision|spill)\b",
              r"\b(hit by|knocked (over|down|off)|came off|thrown off|landed (hard |heavily |badly )?on)\b",
-             r"\b(got|was|been|being) (tackled|hit|kicked|struck|knocked|run over|thrown)\b", r"\btackled\b")
+             r"\b(got|was|been|being) (tackled|hit|kicked|struck|knocked|run over|thrown)\b", r"\btackled\b",
+             r"\b(went|gone|go|going) (over|down) on (the |my |an? )?(ice|ankle|it|side|floor|steps?|stairs)\b",
+             r"\b(went flying|hit the (ground|floor|deck)|came down (hard|heavily|awkwardly))\b")
 HYPOTHETICAL_FALL = re.compile(r"\b(will|'ll|might|could|may|afraid|scared|worried|fear\w*|in case|avoid|prevent|"
                                r"risk|not to|without|stop (me|myself))\W+(\w+\W+){0,3}$", re.IGNORECASE)
-CANT_BEAR = _rx(rf"\b{CANT}\W+(\w+\W+){{0,2}}?(walk|stand|get up|bear (any |my )?weight|weight[- ]?bear\w*|"
-                rf"put (any |much |my )?weight|take (any )?weight|move (my|the|that) (\w+ )?(leg|hip)|"
-                rf"lift (my|the|that) (\w+ )?leg)"
-                rf"(?!\w)(?!\s+(on one|on (a|my|the) (single|one|left|right|bad|sore|affected) (leg|foot)|"
+CANT_BEAR = _rx(rf"\b{CANT}\W+(\w+\W+){{0,2}}?(walk|stand|get (myself |him |her )?up|bear (any |my )?weight|"
+                rf"weight[- ]?bear\w*|put (any |much |my )?weight|take (any )?weight|"
+                rf"move (my|the|that) (\w+ )?(leg|hip)|lift (my|the|that) (\w+ )?leg)"
+                rf"(?!\w)(?!\s+(on one|on (a|my|the) (single|one) (leg|foot)|"
                 rf"for (long|more|very|as|too|\d)|very|as long|far|without|any (longer|further|more)|up straight|"
                 rf"still))",
                 r"\b(leg|foot)\b(\s+\w+){0,4}\s+(looks?|is|seems?|now|became|turned)\s+(\w+\s+){0,2}"
                 r"(shorter|turned out(wards)?|pointing out(wards)?|sideways|twisted|rotated)",
-                r"\bno (longer )?(able to )?(put|take|bear) (any )?weight\b")
+                r"\bno (longer )?(able to )?(put|take|bear) (any )?weight\b",
+                r"\b(walking|standing|getting up) (is|has been) (impossible|agony|not possible)\b",
+                r"\b(have to|had to|can only) hop\b")
+# After a fall, a hip thought to be broken is an emergency even while the person still moves about.
+SUSPECTED_FRACTURE = _rx(r"\b(think|thinks|suspect\w*|might|may|could|worried|afraid|knew|know|sure|possibly)\b"
+                         r"(\W+\w+){0,4}?\W+(broke|broken|fractured|cracked)\b(\W+\w+){0,2}?\W+(hip|pelvis|femur|leg)\b",
+                         r"\b(suspected|possible|probable) (broken hip|hip fracture|fracture)\b")
 WEIGHT_ONLY = _rx(rf"\b{CANT}\W+(\w+\W+){{0,2}}?(bear (any |my )?weight|weight[- ]?bear\w*|put (any |much )?weight|"
                   rf"take (any )?weight)")
 FEVER = _rx(r"\b(fever(ish|s)?|febrile|chills|shiver(s|ing|y)|rigou?rs|night sweats|high temp(erature)?)\b",
@@ -73,6 +81,8 @@ CAUDA = _rx(
     r"(my )?(bladder|bowels?|pee(ing)?|wee(ing)?|urin\w+|poo(ing)?)\b", r"\bno (bladder|bowel) control\b",
     r"\b(bladder|bowels?)\b(\W+\w+){0,5}?\W+(control|accident|incontinen\w*|leak\w*)",
     r"\b(wet|soil(ed)?|peed|pee|wee|pooed|poo) (my ?self|the bed|myself)\b", r"\bleak\w* (urine|pee|wee)\b",
+    r"\b(couldn'?t|can'?t|could not|cannot|unable to) (stop|control|hold) (myself |it )?(\w+ ){0,3}?(bowel|poo|wee|pee|"
+    r"urine|bladder|wet\w*|soil\w*)",
     r"\b(can'?t|cannot|couldn'?t|trouble|difficulty|struggl\w*) (\w+ ){0,2}(peeing|pee|urinat\w*|passing urine|"
     r"start(ing)? to pee|going to the toilet)\b",
     r"\b(sudden(ly)?|new|getting|got|gotten|going|increasingly|progressive(ly)?)\W+(\w+\W+){0,3}?"
@@ -88,11 +98,12 @@ WALK_CHANGE = _rx(r"\b(walk(ing)? (differently|funny|strangely|oddly|unsteadily)
                   r"change\w* (in|to) (the way|how) i walk|the way i walk (has )?changed|"
                   r"can'?t walk (properly|normally|straight))\b")
 CLOT = _rx(
-    r"\b(calf|calves|lower leg|shin|thigh|leg)\b(\s+(\w+|is|are|was))?(\s+\w+){0,4}?\s+(swollen|swelling|swelled|"
+    r"\b(calf|calves|lower leg|shin)\b([\s,]+[\w']+){0,5}?[\s,]+(swollen|swelling|swelled|"
     r"puffy|bloated|twice the size|red and (hot|warm|swollen|tender|sore)|hot|warm to (the )?touch|feels? warm|tender|"
     r"throbb\w*|discolou?red|purple|darker)\b",
-    r"\b(swollen|swelling( in| of)?|puffy|throbb\w*|tender|hot,? (red|swollen)|red,? (hot|swollen))\W+(\w+\W+){0,3}?"
-    r"(calf|calves|lower leg|thigh)\b",
+    r"\b(thigh|leg)\b([\s,]+[\w']+){0,5}?[\s,]+(swollen|swelling|swelled|puffy|bloated|twice the size)\b",
+    r"\b(swollen|swelling( in| of)?|puffy|throbb\w*|tender|hot,? (red|swollen)|red,? (hot|swollen))\W+(\w+\W+){0,5}?"
+    r"(calf|calves|lower leg)\b", r"\b(swollen|swelling( in| of)?|puffy)\W+(\w+\W+){0,5}?(thigh)\b",
     r"\b(think|worried|afraid|scared|might|may|could|wonder if) (\w+ ){0,3}(have|be|got|is) (a )?"
     r"(dvt|blood clot|clot)\b",
     r"\b(dvt|blood clot)\b(\W+\w+){0,3}?\W+(in my|in the) (leg|calf)")
@@ -103,7 +114,8 @@ WARM_UP = re.compile(r"\bwarm(ing|ed)?[- ]up\b", re.IGNORECASE)
 CARDIO = _rx(
     r"\b(chest (pain|pains|tightness|pressure|discomfort|hurts|is (tight|hurting|sore)|feels? (tight|heavy|crushed))|"
     r"pains? in (my|the) chest|tight(ness)? (in )?(my |the )?chest|crushing|heart attack|palpitations|"
-    r"heart (is |was |keeps )?(racing|pounding|fluttering|skipping))\b",
+    r"heart (is |was |keeps |started |kept )?(racing|pounding|fluttering|skipping)|"
+    r"(pressure|heaviness|tightness|squeezing) (in|on|across) (my|the) chest)\b",
     r"\b(can'?t|couldn'?t|cannot|struggl\w* to|hard to|trouble) (breathe|catch (my|a) breath|get (my|a) breath)\b",
     r"\b(gasping|fighting for breath)\b",
     r"\b(severe(ly)?|very|extremely|badly|really|so|terribly|scar(y|ily)) (short of breath|breathless|out of breath)\b",
@@ -112,13 +124,17 @@ CARDIO = _rx(
 CHILD = re.compile(r"\b(my|our|a|the) (little |young |teenage |toddler |baby )?(son|daughter|child|kid|boy|girl|"
                    r"toddler|baby|grandson|granddaughter|niece|nephew|teen|teenager|stepson|stepdaughter)\b|"
                    r"\b(my|our|a|the) (\d{1,2})[- ]?(year|yr)s?[- ]?old\b|\b(he|she) is (\d{1,2})\b|"
-                   r"\b(\d{1,2}) ?(yo|y/o|yrs?|years?)(-| )?(old)?\b(?!\s+ago)|"
-                   r"\b(child|kid|toddler|son|daughter)\b(?!'?s pose)", re.IGNORECASE)
+                   r"\b(\d{1,2}) ?(yo|y/o|(yrs?|years?|months?)[- ]old)\b|"
+                   r"\b(child|kid|toddler|son|daughter)\b(?!'?s pose)|\blittle one\b|"
+                   r"\b(teen|teenage|young) (girl|boy)\b|"
+                   r"\b(he|she)('s| is) (one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b|"
+                   r"\b(girl|boy|son|daughter|kid|child),? (aged )?(\d{1,2})\b", re.IGNORECASE)
 CHILD_SIGN = _rx(r"\blimp\w*\b", r"\bhip\b(\W+\w+){0,3}?\W+(pain|hurts?|hurting|sore|ache|aching)",
                  r"\b(pain|hurts?|hurting|sore|ache|aching) (in )?(his|her|their) (hip|thigh|knee|groin)",
                  r"\b(won'?t|will not|refus\w* to|doesn'?t want to|not) (walk|stand|put weight|bear weight)",
                  r"\b(his|her|their) (hip|leg|thigh|knee|groin) (hurts|is (sore|hurting|painful)|aches)")
 SURGERY = _rx(r"\b(hip replacement|replaced hip|new hip|thr|hip (surgery|operation|op|arthroscopy|repair|resurfacing)|"
+              r"(hip|knee) (was |got |been )?replaced|had (her|his|my|a) (hip|knee) (replaced|done)|"
               r"(my|the|recent) (surgery|operation|op)|operated on|post[- ]?op\w*|after (the )?(surgery|operation)|"
               r"since (the |my )?(surgery|operation)|surgeon|discharged from hospital)\b")
 SURGERY_SIGN = _rx(
@@ -136,6 +152,7 @@ CANCER = _rx(
     r"finished|recovering from|beat|beaten)\b(\W+\w+){0,3}?\W+(cancer|tumou?rs?|lymphoma|leuka?emia|myeloma|melanoma|"
     r"chemo(therapy)?|radiotherapy|radiation therapy)\b",
     r"\bcancer (survivor|patient)\b", r"\b(breast|prostate|lung|bowel|bone) cancer\b")
+CHILD_REACH = 3  # sentences: a child's signs are told in the sentence that names the child or the next two
 AGE = re.compile(r"\b(?:he|she|they)(?:'s| is| are) (\d{1,2})\b", re.IGNORECASE)
 FAMILY = re.compile(r"\b(mum|mom|mother|dad|father|sister|brother|wife|husband|partner|friend|aunt|uncle|cousin|"
                     r"grand\w+|family|relative|neighbou?r|colleague|dog|cat)('?s)?\b", re.IGNORECASE)
@@ -154,6 +171,8 @@ NIGHT_PAIN = _rx(
     r"not (easing|settling)|can'?t get comfortable)",
     r"\b(constant|unrelenting|relentless|non-?stop)\b(\W+\w+){0,3}?\W+pain\b(\W+\w+){0,6}?\W+(night|rest)",
     r"\bnight pain\b(\W+\w+){0,4}?\W+(doesn'?t|won'?t|never|not)\b(\W+\w+){0,2}?\W+(ease|settle|go away|stop)",
+    r"\b(worse|bad|agony|awful|unbearable) (\w+ ){0,2}at night\b.{0,80}\b(doesn'?t help|nothing helps|no position|"
+    r"lying still|can'?t get comfortable|up pacing|keeps me (up|awake))",
     r"\b(pain|hurts?|ache)\b(\W+\w+){0,4}?\W+even (when|while) (i'?m |i am )?(resting|lying (still|down)|at rest)\b")
 RESOLVED = re.compile(r"\b(healed|recovered|fully better|fine now|cleared up|resolved|all good now|no problems since|"
                       r"went away|gone away|long gone|sorted (itself|out)|all clear|got the all clear|good to go|"
@@ -162,6 +181,7 @@ RESOLVED = re.compile(r"\b(healed|recovered|fully better|fine now|cleared up|res
                       r"\b(settled|been fine|fine (ever )?since|better now|gone now|no problems)\b", re.IGNORECASE)
 HYPOTHETICAL = re.compile(r"^\s*(and |so |but )?(what )?if\b|\bif (you|i|someone|one|they|he|she|a person) (\w+ )?"
                           r"(feel|feels|get|gets|have|has|experience|notice|start|develop)\b|"
+                          r"\bwhen (you|one|someone)('ve| have|'re| are)? (got|get|have|has)\b|"
                           r"\b(what if|in case|suppose|supposing|imagine|"
                           r"hypothetically|let'?s say|if i (ever|were|was to)|should i ever|if (that|this) (ever )?"
                           r"happens)\b", re.IGNORECASE)
@@ -170,7 +190,8 @@ QUESTION = re.compile(r"\?\s*$|^\s*(what|which|how|when|why|where|who|is|are|can
 GENERAL_ASK = re.compile(r"\b(signs?|symptoms?|warning signs|red flags?|look like|feel like|how (do|would|can|will) "
                          r"(i|you|we|one|someone) (know|tell|spot|recogni[sz]e)|what (is|are|causes?|counts as)|"
                          r"can .{0,30} cause|is it (normal|common|possible)|when should|what happens|what should i "
-                         r"watch|what to watch|tell me about|explain)\b", re.IGNORECASE)
+                         r"watch|what to watch|tell me about|explain|mean|means|asking in general|in general)\b",
+                         re.IGNORECASE)
 PERSONAL = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|myself|im|ive)\b", re.IGNORECASE)
 
 
@@ -191,8 +212,11 @@ def level_of(flags: list[str]) -> Level:
 
 
 def _live(pattern: re.Pattern[str], sentence: str, ignore: Callable[[re.Match], bool] | None = None) -> bool:
-    """The pattern occurs in a symptom sense: not denied within its clause, and not excused by `ignore`."""
-    return any(not negated(sentence, m.start()) and not (ignore and ignore(m)) for m in pattern.finditer(sentence))
+    """The pattern occurs in a symptom sense: not denied within its clause (nor inside the match, for signs named
+    after the body part: "the wound isn't red"), and not excused by `ignore`."""
+    inner = pattern in (CLOT, SURGERY_SIGN)
+    return any(not negated(sentence, m.start()) and not (inner and negated(sentence, m.end()))
+               and not (ignore and ignore(m)) for m in pattern.finditer(sentence))
 
 
 def _counts(sentence: str) -> bool:
@@ -232,6 +256,7 @@ def screen_signs(message: str) -> list[Sign]:
     text_has = {name: [s for s in live if _live(pattern, s, extra(s) if extra else None)]
                 for name, pattern, extra in (
                     ("injury", INJURY, _fall_is_real), ("cant_bear", CANT_BEAR, None), ("weight", WEIGHT_ONLY, None),
+                    ("fracture", SUSPECTED_FRACTURE, None),
                     ("fever", FEVER, None), ("sudden", SUDDEN_SEVERE, None), ("cauda", CAUDA, None),
                     ("walk_change", WALK_CHANGE, None), ("clot", CLOT, None), ("cardio", CARDIO, None),
                     ("child_sign", CHILD_SIGN, None), ("surgery", SURGERY, None), ("surgery_sign", SURGERY_SIGN, None),
@@ -240,7 +265,8 @@ def screen_signs(message: str) -> list[Sign]:
     text_has["fever"] = [s for s in text_has["fever"] if not (COLD.search(s) and not FEVER_WORD.search(s))]
     if not any(_live(PAIN, s) for s in live):
         text_has["cancer"] = []  # a history of cancer matters with new pain, not on its own
-    child = [s for s in live if _child(s)]
+    signed = set(text_has["child_sign"]) | set(text_has["weight"]) | set(text_has["fever"])
+    child = [s for i, s in enumerate(live) if _child(s) and signed & set(live[i: i + CHILD_REACH])]  # its own signs
     signs: list[Sign] = []
 
     def add(flag: str, where: list[str]) -> None:
@@ -248,10 +274,10 @@ def screen_signs(message: str) -> list[Sign]:
             signs.append(Sign(flag, where[0]))
 
     after_surgery = bool(text_has["surgery"])
-    if child and (text_has["child_sign"] or text_has["weight"] or text_has["fever"]):
+    if child:
         add("child", child)
-    elif text_has["injury"] and text_has["cant_bear"]:
-        add("trauma", text_has["cant_bear"])
+    elif text_has["injury"] and (text_has["cant_bear"] or (text_has["fracture"] and not after_surgery)):
+        add("trauma", text_has["cant_bear"] or text_has["fracture"])
     elif text_has["weight"] and not after_surgery:
         add("trauma", text_has["weight"])
     add("cauda_equina", text_has["cauda"] or (text_has["walk_change"] if any(BACK.search(s) for s in live) else []))

@@ -13,7 +13,10 @@ import yaml
 from ..guard import screen
 from .questions import EVAL_DIR, HELDOUT_DIR, EvalError
 
-SAFETY_FILES = {"dev": EVAL_DIR / "safety.yaml", "test": HELDOUT_DIR / "safety-test.yaml"}
+# "seen" was the first sealed test half: run once, then its misses were read and the rules changed, so it is no
+# longer held out; "test" is a second set, written independently after that change.
+SAFETY_FILES = {"dev": EVAL_DIR / "safety.yaml", "seen": EVAL_DIR / "safety-seen.yaml",
+                "test": HELDOUT_DIR / "safety-test-2.yaml"}
 KINDS = ("red_flag", "near_miss", "medical", "medical_negative")
 
 

@@ -100,3 +100,33 @@ def test_a_message_in_another_script_is_not_guessed_at_and_points_to_care():
     with pytest.raises(InvalidQuestion, match=r"English.*urgent"):
         clean_question("\u5b50\u4f9b\u304c\u6b69\u304d\u307e\u305b\u3093\u3002\u71b1\u304c\u3042\u308a\u307e\u3059")
     assert clean_question("caf\u00e9 hip pain, what now?") == "caf\u00e9 hip pain, what now?"
+
+
+@pytest.mark.parametrize(("message", "flag"), [
+    ("I went over on the ice yesterday and now I can't stand on my left leg", "trauma"),
+    ("fell down the steps at work and they think I fractured my hip, but I can still hobble about", "trauma"),
+    ("my calf has gone red, it's swollen and hot to touch", "clot"),
+    ("our little one is two. she keeps limping and won't put weight on her leg", "child"),
+    ("since Monday I couldn't stop myself wetting myself and my lower back is agony", "cauda_equina"),
+])
+def test_signs_told_by_what_happened_escalate(message, flag):
+    assert flag in [s.flag for s in screen_signs(message)]
+
+
+@pytest.mark.parametrize("message", [
+    "I had a car accident 6 years back and my hip still aches on long walks, which exercises?",
+    "the outside of my upper thigh is tender when I press it and lying on that side hurts",
+    "my mum says I should rest it, but I'm 40 and want to keep running",
+])
+def test_tenderness_old_accidents_and_a_parents_advice_are_not_warning_signs(message):
+    assert screen_signs(message) == []
+
+
+@pytest.mark.parametrize(("message", "scope"), [
+    ("mri or ultrasound for my hip?", "scan"),
+    ("my doctor gave me some tablets for the hip, how much should I be taking?", "medicine"),
+    ("My GP won't refer me for a scan. Should I push for one?", "scan"),
+])
+def test_medical_asks_in_other_words_are_declined(message, scope):
+    verdict = screen(message)
+    assert verdict is not None and scope in verdict.declined
