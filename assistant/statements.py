@@ -29,9 +29,10 @@ class Statements:
         units = [Chunk.from_metadata(m) for m in got["metadatas"]]
         units = [u if u.about else replace(u, about=tuple(windows[t] for t in u.sources if t in windows)[:1])
                  for u in units]
+        if not units:  # an index built before statements existed: no statement scores, passages still rank
+            return cls([], np.zeros((0, 0), dtype=np.float32))
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(units), -1)
-        if len(units):
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
         order = sorted((i for i in range(len(units)) if units[i].about), key=lambda i: (units[i].about, i))
         return cls([units[i] for i in order], vectors[order] if order else vectors[:0])
 
@@ -40,8 +41,8 @@ class Statements:
         self.parents = [u.about[0] for u in self.units]
         self.starts = np.asarray([i for i, p in enumerate(self.parents) if i == 0 or p != self.parents[i - 1]],
                                  dtype=np.int64)
-        self.rows = {self.parents[start]: range(start, end) for start, end in
-                     zip(self.starts, [*self.starts[1:], len(self.units)], strict=True)}
+        ends = [*self.starts[1:], len(self.units)] if self.units else []
+        self.rows = {self.parents[start]: range(start, end) for start, end in zip(self.starts, ends, strict=True)}
 
     def scores(self, vector: list[float] | None) -> np.ndarray | None:
         """Cosine of the question with every statement, row by row."""

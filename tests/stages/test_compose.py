@@ -83,3 +83,15 @@ def test_across_passages_takes_one_passage_per_entry_and_drops_near_duplicates()
                             similar=lambda row, rows: row == 0 and 5 in rows)
     assert [(line, chunk.chunk_id) for line, chunk in draft.points] == [
         ("Outer hip pain often comes from tendons.", "pain#summary")]
+
+
+def test_an_index_without_statements_still_loads():
+    """An index built before statements existed has none: scores are empty and passages rank as before."""
+    from assistant.statements import Statements
+
+    class Empty:
+        def get(self, **_):
+            return {"metadatas": [], "embeddings": []}
+
+    statements = Statements.from_store(Empty())
+    assert statements.scores([0.1, 0.2]) is None and statements.best_by_passage(None) == {}
