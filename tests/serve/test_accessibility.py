@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -29,7 +28,7 @@ from tests.serve.test_ui_browser import (
     sources_toggles,
     wait_until_answered,
 )
-from tests.serve.ui_fixtures import CHROMIUM, CHROMIUM_ARGS, free_port, ui_server_fixture  # noqa: F401
+from tests.serve.ui_fixtures import free_port, ui_server_fixture  # noqa: F401
 
 AXE_DIR = REPO_ROOT / ".cache" / "axe" / "node_modules" / "axe-core"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -72,18 +71,6 @@ def axe_source() -> str:
     if installed != pinned:
         pytest.fail(f"axe-core {installed} is installed but the Makefile pins {pinned}: run `make axe`.")
     return (AXE_DIR / "axe.min.js").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import REPO_ROOT
-from tests.serve.ui_fixtures import CHROMIUM, CHROMIUM_ARGS, free_port, ui_server_fixture  # noqa: F401
+from tests.serve.ui_fixtures import free_port, ui_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -18,18 +18,6 @@ FIRST_ANSWER_MS = 60_000
 ANSWER_MS = 30_000
 INJECTION = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
