@@ -78,17 +78,6 @@ def timed_run(command: list[str], env: dict[str, str], timeout: float = 300) -> 
     return seconds
 
 
-def cold_starts(index_dir: Path, runs: int, log: Callable[[str], None]) -> tuple[list[float], list[float]]:
-    """Alternate `glute ask` and the bare model-load floor, so both see the same machine state."""
-    env = bench_env(index_dir)
-    asks, floors = [], []
-    for run in range(1, runs + 1):
-        floors.append(timed_run([sys.executable, "-c", FLOOR_CODE], env))
-        asks.append(timed_run([*glute_command(), "ask", COLD_QUESTION], env))
-        log(f"cold start {run}/{runs}: glute ask {asks[-1]:.2f} s, model floor {floors[-1]:.2f} s")
-    return asks, floors
-
-
 def floor_command(encoder: str, onnx: tuple[Path, Path] | None = None) -> list[str]:
     """A fresh Python that only loads the encoder and its model and encodes one query: torch +
     sentence-transformers, or onnxruntime + tokenizers with the export at `onnx` (model, tokenizer.json)."""
