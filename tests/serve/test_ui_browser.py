@@ -92,6 +92,26 @@ def test_flagship_answer_sources_and_follow_up(page):
     expect(answers(page).last).to_contain_text(re.compile(r"no resistance band|smaller and slower", re.I))
 
 
+def test_a_conversation_carries_what_a_turn_lacks_and_nothing_into_a_new_question(page):
+    """Four turns in the real UI: a how-to, a follow-up that needs the exercise, a topic change, and a new story;
+    each answer's Sources shows what it drew on."""
+    from playwright.sync_api import expect
+
+    chat = page.locator("#glute-chat")
+    turns = [("how do I do a clamshell?", "Clamshell — How to do it"),
+             ("and how do I make it easier?", "Clamshell — Make it easier"),
+             ("what about running?", "Gluteus medius and running injuries"),
+             ("I have been running for a year and my outer hip aches after 4 miles, any advice?",
+              "When to see a clinician")]
+    for number, (question, shown) in enumerate(turns, 1):
+        ask(page, question, timeout=FIRST_ANSWER_MS if number == 1 else ANSWER_MS)
+        expect(chat.locator("details.glute-sources")).to_have_count(number)
+        sources = chat.locator("details.glute-sources").last
+        expect(sources).to_contain_text(shown)
+        if number > 2:  # a new topic, then a new story: the clamshell is not carried into either
+            expect(sources).not_to_contain_text("Clamshell")
+
+
 def test_off_topic_red_flag_and_overlong_questions_are_answered_politely(page):
     from playwright.sync_api import expect
 
