@@ -151,10 +151,10 @@ class Assistant:
                 standalone = self.writer.condense(text, turns) or standalone
         situation = (any(SITUATION_ASK.search(a) for a in asks) and bool(PERSONAL.search(focus))
                      and not self.retriever.names_exercise(focus))  # the person's own pain, not a topic's
-        leans = bool(context) and self._leans_on_story(asks)  # "any advice?": the story is what to search
-        story = situation or (leans and not detect_intents(" ".join(asks)))
-        # a specific ask is searched with the sentences of its story that name an entry ("these exercises")
+        # an ask is read with the sentences of its story that name an entry ("these exercises", "clams are too easy")
         named = [c for c in context if self.retriever.names(c)]
+        leans = bool(context) and not named and self._leans_on_story(asks)  # "any advice?": search the story
+        story = situation or (leans and not detect_intents(" ".join(asks)))
         search_text = (standalone if not context else self._gist(context, asks) if story or leans
                        else " ".join(named + asks))
         with _timed(timings, "retrieve"):  # a story is answered from deeper down the ranking: one search serves both

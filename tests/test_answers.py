@@ -287,3 +287,10 @@ def test_every_exercise_answers_harder_and_easier(bot, entry_id: str, name: str,
     answer = bot.ask(template.format(name=name.lower()))
     assert answer.citations and answer.citations[0].chunk_id == f"{entry_id}#{section}", answer.answer
     check_citations(answer)
+
+
+def test_a_bare_ask_is_read_with_the_story_sentence_that_names_the_exercise(bot):
+    """'what next?' after 'the clamshells are way too easy now' asks for the clamshell's harder version."""
+    answer = bot.ask("I\u2019m 54, walk the dog every day, and the clamshells are way too easy now. what next?")
+    assert "clamshell#make-it-harder" in {c.chunk_id for c in answer.citations}
+    check_citations(answer)
