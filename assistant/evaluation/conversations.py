@@ -21,6 +21,7 @@ import yaml
 
 from ..answer import Answer
 from .questions import EVAL_DIR, FLAGS, HELDOUT_DIR, LEVELS, REFUSAL_REASONS, EvalError, file_hashes
+from .report import floor_row, fmt, md_table
 from .scoring import matches, share
 
 CONVERSATION_FILES = {"conversations-dev": EVAL_DIR / "conversations.yaml",
@@ -225,39 +226,27 @@ def misses(report: dict[str, Any], floors: dict[str, dict[str, float]]) -> list[
 
 def summary_rows(report: dict[str, Any], floors: dict[str, dict[str, float]]) -> list[list[str]]:
     wanted = floors.get("conversations") or DEFAULT_FLOORS["conversations"]
-    rows = []
-    for name, value in report["conversations"].items():
-        floor = wanted.get(name)
-        status = "" if floor is None else "ok" if value is not None and value >= floor else "MISSED"
-        rows.append([f"conversations.{name}", _fmt(value), "" if floor is None else _fmt(float(floor)), status])
+    rows = [floor_row(f"conversations.{name}", value, wanted.get(name))
+            for name, value in report["conversations"].items()]
     for kind, m in report["by_carry"].items():
-        rows.append([f"carry={kind} (n={m['n']})", _fmt(m["accuracy"]), "", ""])
+        rows.append([f"carry={kind} (n={m['n']})", fmt(m["accuracy"]), "", ""])
     for name, value in report["latency_ms"].items():
-        rows.append([f"latency_ms.{name}", _fmt(value), "", ""])
+        rows.append([f"latency_ms.{name}", fmt(value), "", ""])
     return rows
-
-
-def _fmt(value: Any) -> str:
-    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    cells = [[str(c).replace("|", "\\|").replace("\n", " ") for c in row] for row in rows]
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in cells)]
 
 
 def render_markdown(report: dict[str, Any], floors: dict[str, dict[str, float]]) -> str:
     files = ", ".join(f"{name} (sha256 {digest[:12]})" for name, digest in report.get("question_files", {}).items())
     lines = [f"# glute eval: {report['split']} split", "",
              f"{report['n_dialogues']} dialogues, {report['n_turns']} turns; {files}.", "",
-             "## Metrics", "", *_md_table(["metric", "value", "floor", ""], summary_rows(report, floors)), "",
+             "## Metrics", "", *md_table(["metric", "value", "floor", ""], summary_rows(report, floors)), "",
              "Each dialogue is played through `Assistant.ask`, glute's own answers fed back as the assistant turns. "
              "A turn is right when a citation's chunk or entry is one of its gold ids (for a refusal turn: refused "
              "for the gold reason; for a red-flag turn: escalated). Carry accuracy is over turns that need "
              "something from before (entity, ask, set, situation); no-carry over self-contained turns, new "
              "stories and topic changes included. Condense latency is over turns with history.", "",
              f"## Wrong turns ({len(report['failures'])})", "",
-             *_md_table(["dialogue", "turn", "carry", "text", "standalone", "what went wrong"],
+             *md_table(["dialogue", "turn", "carry", "text", "standalone", "what went wrong"],
                         [[f["dialogue"], str(f["turn"]), f["carry"], f["text"], f["standalone"], f["problem"]]
                          for f in report["failures"]]), ""]
     return "\n".join(lines)

@@ -14,23 +14,24 @@ COMPARE_COLUMNS = (("recall@5", "recall@5"), ("mrr", "mrr"), ("key_fact_recall",
                    ("refusal_accuracy", "refusal accuracy"), ("p50_ms", "p50 ms"))
 
 
-def _fmt(value: Any) -> str:
+def fmt(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def floor_row(name: str, value: Any, floor: float | None) -> list[str]:
+    """[metric, value, floor, status]; status is MISSED below the floor, empty when there is none."""
+    status = "" if floor is None else "ok" if value is not None and value >= floor else "MISSED"
+    return [name, fmt(value), "" if floor is None else fmt(float(floor)), status]
 
 
 def summary_rows(report: dict, floors: dict) -> list[list[str]]:
     """[metric, value, floor, status] for every headline metric; status is MISSED below a floor."""
-    rows = []
-    for group in GROUPS:
-        for name, value in report[group].items():
-            floor = floors.get(group, {}).get(name)
-            status = "" if floor is None else "ok" if value is not None and value >= floor else "MISSED"
-            rows.append([f"{group}.{name}", _fmt(value), "" if floor is None else _fmt(float(floor)), status])
-    return rows
+    return [floor_row(f"{group}.{name}", value, floors.get(group, {}).get(name))
+            for group in GROUPS for name, value in report[group].items()]
 
 
 def compare_rows(comparison: list[dict]) -> list[list[str]]:
-    return [[row["name"], *(_fmt(row[key]) for key, _ in COMPARE_COLUMNS)] for row in comparison]
+    return [[row["name"], *(fmt(row[key]) for key, _ in COMPARE_COLUMNS)] for row in comparison]
 
 
 def text_table(header: list[str], rows: list[list[str]]) -> str:
@@ -40,7 +41,7 @@ def text_table(header: list[str], rows: list[list[str]]) -> str:
                      for row in [header, *rows])
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     cells = [[str(c).replace("|", "\\|").replace("\n", " ") for c in row] for row in rows]
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in cells)]
 
@@ -49,26 +50,26 @@ def render_markdown(report: dict, floors: dict, plots: list[str]) -> str:
     config = ", ".join(f"{k}={v}" for k, v in report["config"].items())
     lines = [f"# glute eval: {report['split']} split", "",
              f"{report['n_questions']} questions; {config}; {report['passed']:.0%} pass every check.", "",
-             "## Metrics", "", *_md_table(["metric", "value", "floor", ""], summary_rows(report, floors)), "",
+             "## Metrics", "", *md_table(["metric", "value", "floor", ""], summary_rows(report, floors)), "",
              "Retrieval: rank of the first gold chunk in the retriever's top 10 for the standalone question "
              "(answerable questions only). Key facts: any listed phrasing in the answer. Citation precision: "
              "each cited line is in its passage (or shares >= 90% of its content words). Coverage: body lines "
              "that carry a marker."]
     if report.get("compare"):
         lines += ["", "## Retrieval configurations and the naive baseline", "",
-                  *_md_table(["configuration", *(label for _, label in COMPARE_COLUMNS)],
+                  *md_table(["configuration", *(label for _, label in COMPARE_COLUMNS)],
                              compare_rows(report["compare"])), "",
                   "The naive baseline is plain Chroma similarity on the raw question (no guard, no follow-up "
                   "handling); its answer is the top passage cited as [1]."]
     lines += ["", "## By category", "",
-              *_md_table(["category", "n", "passed", "recall@5", "mrr", "key-fact recall", "citation precision",
+              *md_table(["category", "n", "passed", "recall@5", "mrr", "key-fact recall", "citation precision",
                           "refusal accuracy", "red-flag escalation"],
-                         [[cat, str(m["n_questions"]), _fmt(m["passed"]), _fmt(m["retrieval"]["recall@5"]),
-                           _fmt(m["retrieval"]["mrr"]), _fmt(m["answers"]["key_fact_recall"]),
-                           _fmt(m["answers"]["citation_precision"]), _fmt(m["refusal"]["accuracy"]),
-                           _fmt(m["safety"]["red_flag_escalation"])] for cat, m in report["by_category"].items()])]
+                         [[cat, str(m["n_questions"]), fmt(m["passed"]), fmt(m["retrieval"]["recall@5"]),
+                           fmt(m["retrieval"]["mrr"]), fmt(m["answers"]["key_fact_recall"]),
+                           fmt(m["answers"]["citation_precision"]), fmt(m["refusal"]["accuracy"]),
+                           fmt(m["safety"]["red_flag_escalation"])] for cat, m in report["by_category"].items()])]
     lines += ["", f"## Failing questions ({len(report['failures'])})", "",
-              *_md_table(["id", "category", "question", "what went wrong"],
+              *md_table(["id", "category", "question", "what went wrong"],
                          [[f["id"], f["category"], f["question"], "; ".join(f["problems"])]
                           for f in report["failures"]])]
     lines += ["", "## Plots", "", *(f"![{name}]({name})" for name in plots), ""]
