@@ -73,6 +73,10 @@ MIN_ASK_WORDS = 2  # an ask with fewer content words the corpus knows leans on i
 MIN_NOTED_LETTERS = 6  # shorter unknown words are mostly idiom ("up to snuff"), not a subject the person asks about
 
 
+def _best_similarity(hits: list[Hit]) -> float | None:
+    return max((h.dense for h in hits if h.dense is not None), default=None)
+
+
 @contextmanager
 def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     start = time.perf_counter()
@@ -154,28 +158,28 @@ class Assistant:
         # an ask is read with the sentences of its story that name an entry ("these exercises", "clams are too easy")
         named = [c for c in context if self.retriever.names(c)]
         leans = bool(context) and not named and self._leans_on_story(asks)  # "any advice?": search the story
-        story = situation or (leans and not detect_intents(" ".join(asks)))
+        asks_intent = bool(detect_intents(" ".join(asks)))
+        story = situation or (leans and not asks_intent)
         search_text = (standalone if not context else self._gist(context, asks) if story or leans
                        else " ".join(named + asks))
         with _timed(timings, "retrieve"):  # a story is answered from deeper down the ranking: one search serves both
             query, deep = self.search(search_text, STORY_CANDIDATES if story else self.settings.top_k, timings)
         hits = deep[: self.settings.top_k]
         if situation and hits and hits[0].chunk.kind == "exercise":  # "dizzy doing side planks": that exercise
-            story = leans and not detect_intents(" ".join(asks))
-        best = max((h.dense for h in hits if h.dense is not None), default=None)
+            story = leans and not asks_intent
+        best = _best_similarity(hits)
         if context and not story and (best or 0) < NO_EVIDENCE_SIMILARITY:  # the asks alone are too thin:
             story, search_text = True, self._gist(context, asks)               # read them with their story
             with _timed(timings, "retrieve"):
                 query, deep = self.search(search_text, STORY_CANDIDATES, timings)
             hits = deep[: self.settings.top_k]
-            best = max((h.dense for h in hits if h.dense is not None), default=None)
+            best = _best_similarity(hits)
         if not self.retriever.uses_vectors and hits:
             best = 1.0  # no similarity to judge by; trust the lexical match
         declined = list(verdict.declined) if verdict else []
         not_covered = self._not_covered(asks, query) if context or declined else []
-        unknown_condition = any(m.group(m.lastindex).lower() in set(self.retriever.unknown(focus))
-                                for m in CONDITION_QUALIFIER.finditer(focus))
-        if unknown_condition:
+        conditions = {m.group(1).lower() for m in CONDITION_QUALIFIER.finditer(focus)}
+        if conditions & set(self.retriever.unknown(focus) if conditions else ()):
             reason: RefusalReason | None = "no_evidence"  # the person's condition appears nowhere in the sources
         elif story or context or declined:  # words outside the corpus in a story do not refuse an ask it covers;
             domain = bool(query.links or query.route) or in_domain(focus)  # no passage close enough to it does
@@ -196,9 +200,8 @@ class Assistant:
                                         else None)
                 if PAIN.search(focus):  # the cause of pain needs an assessment: said first, and cited
                     draft.points[:0] = self._fixed_points(CANNOT_DIAGNOSE)
-                draft.points += self._fixed_points(WARNING_SIGNS)
-                if PAIN.search(focus):
                     draft.lead = "I can't tell what is causing it; here is what my sources say:"
+                draft.points += self._fixed_points(WARNING_SIGNS)
             else:
                 draft = draft_answer(search_text, query, hits, self.settings.max_points)
             answer_text, citations = render(draft, notes, self.provenance)
