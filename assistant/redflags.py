@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from .text import negated, normalise, sentences
+from .text import negated, sentences
 
 Level = Literal["emergency", "soon"]
 EMERGENCY = frozenset({"trauma", "cauda_equina", "cardio"})
@@ -252,7 +252,7 @@ def _family(sentence: str) -> Callable[[re.Match], bool]:
 
 def screen_signs(message: str) -> list[Sign]:
     """Every warning sign in the message, most urgent categories first; empty when there is none."""
-    live = [s for s in sentences(normalise(message)) if _counts(s)]
+    live = [s for s in sentences(message) if _counts(s)]  # sentences() normalises
     text_has = {name: [s for s in live if _live(pattern, s, extra(s) if extra else None)]
                 for name, pattern, extra in (
                     ("injury", INJURY, _fall_is_real), ("cant_bear", CANT_BEAR, None), ("weight", WEIGHT_ONLY, None),
