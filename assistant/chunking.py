@@ -160,13 +160,14 @@ def article_chunks(corpus: Corpus) -> list[Chunk]:
 
 
 STATEMENT = "statement"
+LIST_MARKER = re.compile(r"^(\d+\.|-)\s+")  # "1. " and "- " in a section's text
 
 
 def statement_lines(chunk: Chunk) -> list[tuple[str, tuple[str, ...]]]:
     """A passage's statements, list markers dropped, each with its source tags."""
     lines = chunk.text.splitlines()
-    tags = list(chunk.line_sources) + [()] * (len(lines) - len(chunk.line_sources))
-    cleaned = ((re.sub(r"^(\d+\.|-)\s+", "", line).strip(), t) for line, t in zip(lines, tags, strict=True))
+    tags = [*chunk.line_sources[: len(lines)], *[()] * (len(lines) - len(chunk.line_sources))]
+    cleaned = ((LIST_MARKER.sub("", line).strip(), t) for line, t in zip(lines, tags, strict=True))
     return [(text, t) for text, t in cleaned if text]
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .answer import Citation
-from .chunking import AT_A_GLANCE, Chunk
+from .chunking import AT_A_GLANCE, Chunk, statement_lines
 from .intent import INTENT_LINES
 from .provenance import Provenance, line_tags
 from .retrieve import Hit, Query
@@ -72,8 +72,7 @@ def _lead(chunk: Chunk) -> str:
 def passage_lines(chunk: Chunk) -> list[str]:
     """The statements of a passage, without list markers; any that could pass for a citation marker are never
     quoted (the validator rejects them, this guards indexes written by other means)."""
-    lines = (re.sub(r"^(\d+\.|-)\s+", "", line).strip() for line in chunk.text.splitlines())
-    return [line for line in lines if line and not MARKER.search(line)]
+    return [text for text, _ in statement_lines(chunk) if not MARKER.search(text)]
 
 
 def best_lines(chunk: Chunk, question: str, limit: int, statements: Sequence[tuple[str, float, int]] = ()) -> list[str]:

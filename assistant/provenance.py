@@ -4,15 +4,12 @@ what a reader can check: the article line's own text, or the reference's title, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .chunking import Chunk
+from .chunking import Chunk, statement_lines
 from .corpus import ARTICLE_RANGE
-
-LIST_MARKER = re.compile(r"^(\d+\.|-)\s+")
 
 
 class Provenance:
@@ -70,9 +67,8 @@ class Provenance:
 def line_tags(chunk: Chunk, statement: str) -> tuple[str, ...]:
     """The tags of the passage lines a quoted statement is made of (a grouped how-to joins several)."""
     tags: list[str] = []
-    for line, sources in zip(chunk.text.splitlines(), chunk.line_sources, strict=False):
-        cleaned = LIST_MARKER.sub("", line).strip()
-        if cleaned and cleaned in statement:
+    for text, sources in statement_lines(chunk):
+        if text in statement:
             tags += sources
     if not tags and chunk.kind == "article":
         tags = list(chunk.sources)
