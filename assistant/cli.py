@@ -263,12 +263,12 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
     report, results = ev.evaluate(bot, questions, split)
     report["question_files"] = eq.file_hashes(files)
     if split in ("dev", "seen", "test"):  # the safety set's matching half: fast (the guard needs no model)
-        from .evaluation.safety import SAFETY_FILES, backstop_curve, load_cases, score_safety
+        from .evaluation.safety import SAFETY_FILES, load_cases, score_safety, semantic_curve
 
         cases = load_cases(SAFETY_FILES[split])
-        report["safety_set"] = score_safety(cases)
-        if split == "dev":  # tuned on dev only: would a semantic backstop add anything to the rules?
-            report["safety_backstop"] = backstop_curve(bot, cases)
+        report["safety_set"] = score_safety(cases, bot.screen)
+        if split == "dev" and bot.exemplars:  # the semantic screen's thresholds are chosen on dev only
+            report["safety_semantic_curve"] = semantic_curve(bot, cases)
         report["question_files"].update(eq.file_hashes([SAFETY_FILES[split]]))
     comparison = ev.compare(bot.settings, questions, {report["config"]["name"]: results}) if compare else None
     if bot.writer:  # an LLM is configured: the extractive answers to the same questions, side by side

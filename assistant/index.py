@@ -95,6 +95,18 @@ def _prepare_query_encoder(settings: Settings, chunks: list[Chunk], store: Chrom
     report.encoder, report.encoder_s = status.line(), status.seconds
 
 
+def _prepare_exemplars(settings: Settings) -> None:
+    """Embed the semantic red-flag screen's exemplar sentences now (redflag_similarity.py), so the first question
+    after an ingest does not pay for them; a failure here only means the first question will."""
+    from .embeddings import load_embeddings
+    from .redflag_similarity import Exemplars
+
+    try:
+        Exemplars.load(settings.corpus_dir, load_embeddings(settings), settings.state_dir / "screen")
+    except (OSError, CorpusError) as exc:
+        log.warning("red-flag exemplars not embedded at ingest (%s); the first question will embed them", exc)
+
+
 def load_checked_chunks(settings: Settings) -> list[Chunk]:
     """The corpus as passages and their statements, refusing to index a corpus that fails `glute corpus check`."""
     corpus = load_corpus(settings.corpus_dir)
@@ -154,6 +166,7 @@ def ingest(settings: Settings, rebuild: bool = False, progress: bool = True) -> 
         if report.rebuilt:
             index.publish(gen)
         _prepare_query_encoder(settings, chunks, store, report, retry=rebuild, embedded=todo)
+        _prepare_exemplars(settings)
         report.seconds = time.perf_counter() - started
         return report
     finally:

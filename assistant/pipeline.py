@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING
 from .answer import Answer, RefusalReason
 from .chunking import STATEMENT, Chunk
 from .compose import across_passages, draft_answer, passage_lines, red_flag_draft, render
-from .condense import Resolution, clean_history, resolve
+from .condense import clean_history, resolve
 from .config import Settings
 from .errors import InvalidQuestion
 from .generative import OnDelta, Writer
 from .guard import NO_EVIDENCE_SIMILARITY, Verdict, clean_question, in_domain, judge_evidence, screen
 from .intent import detect_intents
 from .provenance import Provenance
-from .redflags import LABELS, PAIN, PERSONAL
+from .redflag_similarity import Exemplars, pieces
+from .redflags import LABELS, PAIN, PERSONAL, Sign
 from .retrieve import RETRIEVERS, Hit, Mode, PassageRetriever, Query
 from .statements import Statements
 from .text import ASK_PHRASE, SITUATION_ASK, normalise, split_asks
@@ -98,6 +99,21 @@ class Assistant:
         self.titles = {c.doc_id: c.title for c in chunks}
         self.provenance = Provenance.load(settings.corpus_dir, chunks)
         self.writer = Writer(settings, embeddings) if settings.llm else None
+        statements = retriever.statements
+        harmless = (statements.vectors[[i for i, u in enumerate(statements.units) if u.doc_id != RED_FLAG_DOC]]
+                    if statements and statements.units else None)
+        self.exemplars = Exemplars.load(settings.corpus_dir, embeddings, settings.state_dir / "screen", harmless)
+
+    def similar_signs(self, message: str) -> list[Sign]:
+        """Warning signs in wording the rules do not know, by closeness to the exemplar sentences."""
+        found = pieces(message) if self.exemplars else []
+        if not found:
+            return []
+        return self.exemplars.signs(found, self.embeddings.embed_documents(found))
+
+    def screen(self, message: str) -> Verdict | None:
+        """The guard's verdict on a cleaned message: the rules, with the semantic red-flag screen beside them."""
+        return screen(message, self.similar_signs)
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, settings: Settings | None = None,
@@ -133,7 +149,7 @@ class Assistant:
         try:
             with _timed(timings, "guard"):
                 text = clean_question(question)
-                verdict = screen(text)
+                verdict = self.screen(text)
         except InvalidQuestion as exc:
             return self._refusal(raw, raw, "invalid_input", timings, started, detail=str(exc))
         if verdict and verdict.action == "refuse":  # decided on the person's own words, nothing added
@@ -144,7 +160,7 @@ class Assistant:
         asks, context = split_asks(focus)
         with _timed(timings, "condense"):
             turns = clean_history(history)
-            resolved = resolve(focus, turns, self.retriever) if not context else Resolution(focus)
+            resolved = resolve(focus, turns, self.retriever, self.embeddings.embed_query, story=bool(context))
             standalone = resolved.question
         if resolved.refusal and not verdict:  # read with what it refers back to, it asks for a diagnosis
             return self._refusal(text, standalone, resolved.refusal, timings, started)

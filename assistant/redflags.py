@@ -219,7 +219,7 @@ def _live(pattern: re.Pattern[str], sentence: str, ignore: Callable[[re.Match], 
                and not (ignore and ignore(m)) for m in pattern.finditer(sentence))
 
 
-def _counts(sentence: str) -> bool:
+def counts(sentence: str) -> bool:
     """A sentence can carry a sign: it is not hypothetical, not resolved history, and not a general question
     about signs with nothing personal in it."""
     if HYPOTHETICAL.search(sentence) or RESOLVED.search(sentence):
@@ -252,7 +252,7 @@ def _family(sentence: str) -> Callable[[re.Match], bool]:
 
 def screen_signs(message: str) -> list[Sign]:
     """Every warning sign in the message, most urgent categories first; empty when there is none."""
-    live = [s for s in sentences(message) if _counts(s)]  # sentences() normalises
+    live = [s for s in sentences(message) if counts(s)]  # sentences() normalises
     text_has = {name: [s for s in live if _live(pattern, s, extra(s) if extra else None)]
                 for name, pattern, extra in (
                     ("injury", INJURY, _fall_is_real), ("cant_bear", CANT_BEAR, None), ("weight", WEIGHT_ONLY, None),
