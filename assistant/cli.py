@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
@@ -12,6 +13,9 @@ from click.core import ParameterSource
 from . import __version__
 from .config import SETTINGS
 from .errors import GluteError, InvalidSetting
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 EXIT_INVALID = 2
 FLAGS = "glute.flags"  # ctx.meta (shared by the group and its commands): the setting flags typed on the command line
@@ -223,11 +227,14 @@ def serve(host: str, port: int, share: bool, mcp: bool) -> None:
 
 
 @main.command("eval")
-@click.option("--split", type=click.Choice(["dev", "seen", "test", "real-dev", "real-test", "real-test-2", "all",
-                                           "conversations-dev", "conversations-test"]), default="dev",
-              show_default=True, help="Which questions to run; test, real-test-2 and conversations-test are sealed "
+@click.option("--split", type=click.Choice(["dev", "seen", "test", "real-dev", "real-test", "real-test-2",
+                                           "real-test-3", "all", "conversations-dev", "conversations-test",
+                                           "conversations-test-2", "safety-dev", "safety-seen", "safety-test",
+                                           "safety-test-2"]),
+              default="dev", show_default=True,
+              help="Which questions to run; test, real-test-*, conversations-test* and safety-test* are sealed "
               "(eval/heldout/), run once for final numbers; all = every split that is not sealed; conversations-* "
-              "play multi-turn dialogues.")
+              "play multi-turn dialogues; safety-* screen the safety set only.")
 @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
 @click.option("--no-linking", is_flag=True, help="Turn off exercise-name linking.")
 @click.option("--compare", is_flag=True,
@@ -248,6 +255,9 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
     from .pipeline import Assistant
 
     settings = _settings()
+    if split.startswith("safety-"):
+        _eval_safety(split.removeprefix("safety-"), settings, out_dir)
+        return
     if conversations_file or split.startswith("conversations"):
         _eval_conversations(split, conversations_file, retriever, no_linking, out_dir, thresholds_file)
         return
@@ -262,7 +272,7 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
         click.secho(f"warning: {problem}", fg="yellow", err=True)
     report, results = ev.evaluate(bot, questions, split)
     report["question_files"] = eq.file_hashes(files)
-    if split in ("dev", "seen", "test"):  # the safety set's matching half: fast (the guard needs no model)
+    if split in ("dev", "seen"):  # the safety set's matching half (sealed halves only via --split safety-test*)
         from .evaluation.safety import SAFETY_FILES, load_cases, score_safety, semantic_curve
 
         cases = load_cases(SAFETY_FILES[split])
@@ -294,6 +304,33 @@ def eval_command(split: str, retriever: str, no_linking: bool, compare: bool, ou
     missed = ev.misses(report, floors)
     if missed:
         _fail("below the floor: " + ", ".join(missed))
+
+
+def _eval_safety(split: str, settings: Settings, out_dir: str | None) -> None:
+    """`glute eval --split safety-dev|safety-seen|safety-test|safety-test-2`: the safety set alone, screened as
+    `Assistant.ask` screens (rules, then the semantic screen), and on dev the curve its thresholds came from."""
+    from .evaluation import questions as eq
+    from .evaluation import runner as ev
+    from .evaluation.safety import SAFETY_FILES, load_cases, score_safety, semantic_curve
+    from .pipeline import Assistant
+
+    bot = Assistant.load(settings=settings, progress=True)
+    cases = load_cases(SAFETY_FILES[split])
+    report = {"split": f"safety-{split}", "files": eq.file_hashes([SAFETY_FILES[split]]),
+              "rules_and_semantic": score_safety(cases, bot.screen), "rules_only": score_safety(cases)}
+    if split == "dev" and bot.exemplars:
+        report["semantic_curve"] = semantic_curve(bot, cases)
+    out = Path(out_dir) if out_dir else ev.REPORT_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "safety.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for name in ("rules_and_semantic", "rules_only"):
+        got = report[name]
+        click.echo(f"{name.replace('_', ' ')} ({got['n_cases']} cases): red-flag recall "
+                   + ", ".join(f"{k} {v}" for k, v in got["red_flag_recall"].items())
+                   + f"; min {got['red_flag_recall_min']}; level accuracy {got['level_accuracy']}; false escalation "
+                   f"{got['false_escalation_rate']}; medical recall {got['medical_recall']}, precision "
+                   f"{got['medical_precision']}")
+    click.echo(f"\nReport: {out / 'safety.json'}")
 
 
 def _eval_conversations(split: str, path: str | None, retriever: str, no_linking: bool, out_dir: str | None,

@@ -14,7 +14,7 @@ from typing import Literal
 from .answer import RefusalReason
 from .config import MAX_QUESTION_CHARS
 from .errors import InvalidQuestion
-from .redflags import EMERGENCY, Level, Sign, level_of, screen_signs
+from .redflags import Level, Sign, level_of, screen_signs
 from .text import parts, split_asks
 
 # A question naming no entry whose best passage is weaker than this has no evidence here (cosine similarity).
@@ -152,14 +152,12 @@ def medical_scopes(sentence: str) -> list[str]:
 
 
 def screen(question: str, similar_signs: Callable[[str], list[Sign]] | None = None) -> Verdict | None:
-    """Red flags first, anywhere in the message (they are urgent): the rules' signs, plus any the semantic screen
-    (`similar_signs`, redflag_similarity.py) sees in wording the rules do not know; then each ask: a diagnosis, a
+    """Red flags first, anywhere in the message (they are urgent): the rules' signs or, when they see none, the
+    semantic screen's (`similar_signs`, redflag_similarity.py); then each ask: a diagnosis, a
     medicine, an injection or a scan decision is declined, and the rest of the message goes on to be answered."""
     signs = screen_signs(question)
-    if similar_signs is not None:
-        seen = {s.flag for s in signs}
-        signs += [s for s in similar_signs(question) if s.flag not in seen]
-        signs.sort(key=lambda s: s.flag not in EMERGENCY)
+    if not signs and similar_signs is not None:  # the rules, where they see a sign, also know its level best
+        signs = similar_signs(question)
     if signs:
         return Verdict("escalate", signs=tuple(signs))
     asks, context = split_asks(question)

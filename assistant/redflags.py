@@ -32,14 +32,16 @@ def _rx(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-CANT = r"(?:can'?t|cannot|can not|couldn'?t|could not|unable to|not able to|barely|hardly|struggl\w* to|impossible to)"
+CANT = (r"(?:can'?t|cannot|can not|couldn'?t|could not|unable to|not able to|barely|hardly|struggl\w* to|impossible to|"
+        r"(?:has|have|had)(?:n'?t| not) been able to|won'?t let me)")
 INJURY = _rx(r"\b(fell|fallen|tripped|slipped|crashed|collided|wiped out)\b",
              r"\bfalling (off|down|over|from|on|onto|to)\b", r"\b(broke|broken|fractured) my (hip|leg|pelvis)\b",
              r"\b(a|the|my|bad|nasty|big|hard|serious) (fall|tumble|accident|crash|collision|spill)\b",
              r"\b(hit by|knocked (over|down|off)|came off|thrown off|landed (hard |heavily |badly )?on)\b",
              r"\b(got|was|been|being) (tackled|hit|kicked|struck|knocked|run over|thrown)\b", r"\btackled\b",
              r"\b(went|gone|go|going) (over|down) on (the |my |an? )?(ice|ankle|it|side|floor|steps?|stairs)\b",
-             r"\b(went flying|hit the (ground|floor|deck)|came down (hard|heavily|awkwardly))\b")
+             r"\b(went flying|hit the (ground|floor|deck)|came down (hard|heavily|awkwardly)|came a cropper|"
+             r"took a (fall|tumble)|(leg|knee|hip) (just )?(folded|buckled|gave way) under (me|him|her))\b")
 HYPOTHETICAL_FALL = re.compile(r"\b(will|'ll|might|could|may|afraid|scared|worried|fear\w*|in case|avoid|prevent|"
                                r"risk|not to|without|stop (me|myself))\W+(\w+\W+){0,3}$", re.IGNORECASE)
 CANT_BEAR = _rx(rf"\b{CANT}\W+(\w+\W+){{0,2}}?(walk|stand|get (myself |him |her )?up|bear (any |my )?weight|"
@@ -48,11 +50,16 @@ CANT_BEAR = _rx(rf"\b{CANT}\W+(\w+\W+){{0,2}}?(walk|stand|get (myself |him |her 
                 rf"(?!\w)(?!\s+(on one|on (a|my|the) (single|one) (leg|foot)|"
                 rf"for (long|more|very|as|too|\d)|very|as long|far|without|any (longer|further|more)|up straight|"
                 rf"still))",
-                r"\b(leg|foot)\b(\s+\w+){0,4}\s+(looks?|is|seems?|now|became|turned)\s+(\w+\s+){0,2}"
-                r"(shorter|turned out(wards)?|pointing out(wards)?|sideways|twisted|rotated)",
+                r"\b(leg|foot)\b(\s+\w+){0,4}\s+(looks?|looked|is|seems?|now|became|turned|flopped|rolled)\s+(\w+\s+){0,2}"
+                r"(shorter|turned out(wards)?|pointing out(wards)?|out to the side|sideways|twisted|rotated)",
                 r"\bno (longer )?(able to )?(put|take|bear) (any )?weight\b",
                 r"\b(walking|standing|getting up) (is|has been) (impossible|agony|not possible)\b",
-                r"\b(have to|had to|can only) hop\b")
+                r"\b(have to|had to|can only) hop\b",
+                rf"\b{CANT}\W+(\w+\W+){{0,2}}?(take|manage) (a|one|a single) step\b",
+                rf"\b{CANT}\W+(\w+\W+){{0,1}}?put (a|her|his|my|the|that) foot (down|under)",
+                r"\b(won'?t|will not|wouldn'?t|is not|isn'?t|not) (hold|holding|carry|carrying) "
+                r"(me|him|her|my weight)\b",
+                r"\b(off|gone off) (her|his|my|their) legs\b", r"\bhad to (crawl|be (carried|lifted)|lift (her|him))\b")
 # After a fall, a hip thought to be broken is an emergency even while the person still moves about.
 SUSPECTED_FRACTURE = _rx(r"\b(think|thinks|suspect\w*|might|may|could|worried|afraid|knew|know|sure|possibly)\b"
                          r"(\W+\w+){0,4}?\W+(broke|broken|fractured|cracked)\b(\W+\w+){0,2}?\W+(hip|pelvis|femur|leg)\b",
@@ -66,14 +73,15 @@ FEVER = _rx(r"\b(fever(ish|s)?|febrile|chills|shiver(s|ing|y)|rigou?rs|night swe
 SUDDEN_SEVERE = _rx(
     r"\b(sudden(ly)?|out of nowhere|all of a sudden|out of the blue|came on (fast|quickly)|in an instant|instantly|"
     r"from nowhere|went from (zero|nothing|fine|no pain))\b(\W+\w+){0,8}?\W+"
-    r"(severe|intense|excruciating|unbearable|terrible|extreme|worst|agoni[sz]ing|crippling|horrendous|stabbing|"
-    r"screaming|blinding|(very|really|so) (strong|bad|sharp))",
-    r"\b(severe|intense|excruciating|unbearable|terrible|extreme|worst|agoni[sz]ing|crippling|horrendous)\b"
-    r"(\W+\w+){0,8}?\W+(sudden(ly)?|out of nowhere|all of a sudden|out of the blue)\b")
+    r"(severe|intense|excruciating|unbearable|terrible|extreme|worst|agoni[sz]ing|agony|crippling|horrendous|stabb\w*|"
+    r"scream\w*|blinding|sharpest|explod\w*|knife|(very|really|so) (strong|bad|sharp))",
+    r"\b(severe|intense|excruciating|unbearable|terrible|extreme|worst|agoni[sz]ing|agony|crippling|horrendous|"
+    r"sharpest)\b(\W+\w+){0,8}?\W+(sudden(ly)?|out of nowhere|all of a sudden|out of the blue|"
+    r"for no (obvious )?reason)\b")
 CAUDA = _rx(
     r"\b(numb(ness)?|no feeling|tingl\w*|pins and needles|can'?t feel|lost (the )?feeling|loss of feeling)\b"
     r"(\W+\w+){0,8}?\W+(groin|saddle|genitals?|private(s| parts)?|inner thighs?|between (my|the) (legs|thighs)|"
-    r"bottom|back passage|anus|when i wipe|crotch|perineum|vagina|penis|scrotum|down there)",
+    r"bottom|back passage|anus|when i wipe|crotch|perineum|vagina|penis|scrotum|down there|down below|my bits)",
     r"\b(weird|strange|different|odd|numb|no feeling)\b(\W+\w+){0,3}?\W+when i wipe\b",
     r"\b(groin|saddle|genitals?|private parts|crotch|between my legs)\b(\W+\w+){0,6}?\W+"
     r"(numb(ness)?|no feeling|can'?t feel|tingl\w*|pins and needles)",
@@ -81,18 +89,21 @@ CAUDA = _rx(
     r"(my )?(bladder|bowels?|pee(ing)?|wee(ing)?|urin\w+|poo(ing)?)\b", r"\bno (bladder|bowel) control\b",
     r"\b(bladder|bowels?)\b(\W+\w+){0,5}?\W+(control|accident|incontinen\w*|leak\w*)",
     r"\b(wet|soil(ed)?|peed|pee|wee|pooed|poo) (my ?self|the bed|myself)\b", r"\bleak\w* (urine|pee|wee)\b",
+    r"\b(wee|pee|urine|stool|poo|bowels?|bladder)\b(\W+\w+){0,6}?\W+without (knowing|noticing|realising|realizing|"
+    r"feeling)\b", rf"\b{CANT}\W+feel (it|the (wee|pee|urine|poo)) (come|coming|go|going)\b",
     r"\b(couldn'?t|can'?t|could not|cannot|unable to) (stop|control|hold) (myself |it )?(\w+ ){0,3}?(bowel|poo|wee|pee|"
     r"urine|bladder|wet\w*|soil\w*)",
     r"\b(can'?t|cannot|couldn'?t|trouble|difficulty|struggl\w*) (\w+ ){0,2}(peeing|pee|urinat\w*|passing urine|"
     r"start(ing)? to pee|going to the toilet)\b",
     r"\b(sudden(ly)?|new|getting|got|gotten|going|increasingly|progressive(ly)?)\W+(\w+\W+){0,3}?"
     r"(weak(er|ness)?|numb)\W+(\w+\W+){0,3}?(in )?(both )?(legs?|feet|foot)\b",
-    r"\bboth (legs?|feet)\b(\W+\w+){0,5}?\W+(weak\w*|numb\w*|giving (way|out)|gave (way|out)|buckl\w*|heavy)",
+    r"\b(both|two|my) (legs?|feet)\b(\W+\w+){0,5}?\W+(weak\w*|numb\w*|giving (way|out)|gave (way|out)|buckl\w*|"
+    r"heavy|wobbly|like (jelly|wet noodles|rubber))",
     r"\b(weakness|numbness) in (both|my) (legs|feet)\b", r"\blegs? (keep |keeps |kept )?(giving|gave) (way|out)\b",
     r"\b(legs?|feet)\b (are|is|feel|feels|getting|got|have (got|gotten|become)|becoming) (\w+ )?weaker\b",
     r"\b(foot drop|drop foot|dragging (my|one|the) (foot|leg)|can'?t lift (my|the) (foot|toes)|foot (slaps|flops)|"
     r"(keep|keeps|kept|always) tripping over (my|his|her) (own )?(feet|foot|toes))\b")
-LONG_AGO = re.compile(r"\b(weeks|months|years) ago\b|\blast (month|year|season)\b", re.IGNORECASE)
+LONG_AGO = re.compile(r"\b(weeks|months|years) ago\b|\blast (month|year|season)\b|\bin (19|20)\d\d\b", re.IGNORECASE)
 BACK = re.compile(r"\bback\b", re.IGNORECASE)
 WALK_CHANGE = _rx(r"\b(walk(ing)? (differently|funny|strangely|oddly|unsteadily)|unsteady on my feet|"
                   r"change\w* (in|to) (the way|how) i walk|the way i walk (has )?changed|"
@@ -102,6 +113,8 @@ CLOT = _rx(
     r"puffy|bloated|twice the size|red and (hot|warm|swollen|tender|sore)|hot|warm to (the )?touch|feels? warm|tender|"
     r"throbb\w*|discolou?red|purple|darker)\b",
     r"\b(thigh|leg)\b([\s,]+[\w']+){0,5}?[\s,]+(swollen|swelling|swelled|puffy|bloated|twice the size)\b",
+    r"\b(calf|calves|thigh|leg)\b([\s,]+[\w']+){0,3}?[\s,]+(bigger|fatter|larger|thicker) than (the|my) "
+    r"(other|right|left)",
     r"\b(swollen|swelling( in| of)?|puffy|throbb\w*|tender|hot,? (red|swollen)|red,? (hot|swollen))\W+(\w+\W+){0,5}?"
     r"(calf|calves|lower leg)\b", r"\b(swollen|swelling( in| of)?|puffy)\W+(\w+\W+){0,5}?(thigh)\b",
     r"\b(think|worried|afraid|scared|might|may|could|wonder if) (\w+ ){0,3}(have|be|got|is) (a )?"
@@ -115,7 +128,8 @@ CARDIO = _rx(
     r"\b(chest (pain|pains|tightness|pressure|discomfort|hurts|is (tight|hurting|sore)|feels? (tight|heavy|crushed))|"
     r"pains? in (my|the) chest|tight(ness)? (in )?(my |the )?chest|crushing|heart attack|palpitations|"
     r"heart (is |was |keeps |started |kept )?(racing|pounding|fluttering|skipping)|"
-    r"(pressure|heaviness|tightness|squeezing) (in|on|across) (my|the) chest)\b",
+    r"(pressure|heaviness|tightness|squeezing) (in|on|across) (my|the) chest|"
+    r"(elephant|weight) (sitting )?on (my|the) chest)\b",
     r"\b(can'?t|couldn'?t|cannot|struggl\w* to|hard to|trouble) (breathe|catch (my|a) breath|get (my|a) breath)\b",
     r"\b(gasping|fighting for breath)\b",
     r"\b(severe(ly)?|very|extremely|badly|really|so|terribly|scar(y|ily)) (short of breath|breathless|out of breath)\b",
@@ -151,16 +165,16 @@ CANCER = _rx(
     r"\b(history of|had|have|having|diagnosed with|treated for|treatment for|survivor of|remission from|been through|"
     r"finished|recovering from|beat|beaten)\b(\W+\w+){0,3}?\W+(cancer|tumou?rs?|lymphoma|leuka?emia|myeloma|melanoma|"
     r"chemo(therapy)?|radiotherapy|radiation therapy)\b",
-    r"\bcancer (survivor|patient)\b", r"\b(breast|prostate|lung|bowel|bone) cancer\b")
+    r"\bcancer (survivor|patient)\b", r"\b(breast|prostate|lung|bowel|bone) cancer\b", r"\bthe big c\b")
 CHILD_REACH = 3  # sentences: a child's signs are told in the sentence that names the child or the next two
 AGE = re.compile(r"\b(?:he|she|they)(?:'s| is| are) (\d{1,2})\b", re.IGNORECASE)
 FAMILY = re.compile(r"\b(mum|mom|mother|dad|father|sister|brother|wife|husband|partner|friend|aunt|uncle|cousin|"
                     r"grand\w+|family|relative|neighbou?r|colleague|dog|cat)('?s)?\b", re.IGNORECASE)
 WEIGHT_LOSS = _rx(
     r"\b(lost|losing|lose|dropped|dropping|down)\b(\W+\w+){0,4}?\W+"
-    r"(weight|pounds|lbs|kilos|kgs?|stone|\d+ ?(lb|kg)s?)\b"
-    r"(\W+\w+){0,8}?\W+(without (trying|dieting|meaning to|changing)|not (trying|dieting)|unexplained|no reason|"
-    r"don'?t know why|haven'?t been trying|by accident)",
+    r"(weight|pounds|lbs|kilos|kgs?|stones?|\d+ ?(lb|kg)s?|(dress|clothes|jeans) sizes?)\b"
+    r"(\W+\w+){0,8}?\W+(without (even )?(trying|dieting|meaning to|changing)|not (trying|dieting)|unexplained|"
+    r"no reason|don'?t know why|haven'?t been trying|by accident)",
     r"\b(unexplained|unintentional|unintended|unexpected|sudden) weight loss\b",
     r"\bweight (loss|is dropping|keeps dropping) without\b", r"\blosing weight (for no reason|without trying)\b")
 NIGHT_PAIN = _rx(
@@ -281,7 +295,7 @@ def screen_signs(message: str) -> list[Sign]:
     elif text_has["weight"] and not after_surgery:
         add("trauma", text_has["weight"])
     add("cauda_equina", text_has["cauda"] or (text_has["walk_change"] if any(BACK.search(s) for s in live) else []))
-    add("cardio", text_has["cardio"])
+    add("cardio", [s for s in text_has["cardio"] if not LONG_AGO.search(s)])  # a faint years ago is history
     if after_surgery and (text_has["surgery_sign"] or text_has["fever"] or text_has["clot"] or text_has["cant_bear"]):
         add("post_surgery", text_has["surgery_sign"] or text_has["fever"] or text_has["clot"] or text_has["cant_bear"])
     if not child:

@@ -43,12 +43,14 @@ def test_denials_are_left_to_the_rules():
     assert pieces("He hasn't been able to stand since the fall.")  # an inability is how people tell a sign
 
 
-def test_the_semantic_screen_only_adds_and_the_most_urgent_sign_leads():
+def test_the_semantic_screen_never_overrides_the_rules():
     def sees_clot(_: str) -> list[Sign]:
         return [Sign("clot", "x")]
 
-    verdict = screen("I fell off a ladder and I can't stand up", sees_clot)
-    assert [s.flag for s in verdict.signs] == ["trauma", "clot"] and verdict.level == "emergency"
+    verdict = screen("I fell off a ladder and I can't stand up", sees_clot)  # the rules know this one and its level
+    assert [s.flag for s in verdict.signs] == ["trauma"] and verdict.level == "emergency"
+    verdict = screen("how do I do a clamshell?", sees_clot)  # the rules see nothing: the semantic screen decides
+    assert [s.flag for s in verdict.signs] == ["clot"] and verdict.level == "soon"
     assert screen("how do I do a clamshell?", lambda _: []) is None
 
 

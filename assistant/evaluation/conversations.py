@@ -25,8 +25,9 @@ from .report import floor_row, fmt, md_table
 from .scoring import matches, share
 
 CONVERSATION_FILES = {"conversations-dev": EVAL_DIR / "conversations.yaml",
-                      "conversations-test": HELDOUT_DIR / "conversations-test.yaml"}
-SEALED = frozenset({"conversations-test"})  # held out: run once at the end, never tuned on
+                      "conversations-test": HELDOUT_DIR / "conversations-test.yaml",
+                      "conversations-test-2": HELDOUT_DIR / "conversations-test-2.yaml"}
+SEALED = frozenset({"conversations-test", "conversations-test-2"})  # held out: run once at the end, never tuned on
 CARRIES = ("none", "entity", "ask", "set", "situation")
 # The "done when", used when the thresholds file has no `conversations` group.
 DEFAULT_FLOORS = {"conversations": {"turn_accuracy": 0.9, "no_carry_accuracy": 0.95}}

@@ -22,15 +22,16 @@ EVAL_DIR = REPO_ROOT / "eval"
 QUESTIONS_PATH = EVAL_DIR / "questions.yaml"
 HELDOUT_DIR = EVAL_DIR / "heldout"
 QUESTION_FILES = (QUESTIONS_PATH, EVAL_DIR / "real.yaml", HELDOUT_DIR / "test.yaml", HELDOUT_DIR / "real-test.yaml",
-                  HELDOUT_DIR / "real-test-2.yaml")
+                  HELDOUT_DIR / "real-test-2.yaml", HELDOUT_DIR / "real-test-3.yaml")
 CATEGORIES = ("how-to", "harder", "easier", "mistakes", "form", "equipment", "dosage", "anatomy", "pain", "running",
               "physical therapy", "safety", "follow-up", "typo", "off-topic", "medication", "red flag", "injection",
               "narrative", "comparison", "condition", "diagnosis")
 REFUSAL_REASONS = ("off_topic", "no_evidence", "out_of_scope_medical", "invalid_input")
-SPLITS = ("dev", "seen", "test", "real-dev", "real-test", "real-test-2")
+SPLITS = ("dev", "seen", "test", "real-dev", "real-test", "real-test-2", "real-test-3")
 # held out: run once at the end, never tuned on. real-test was run once, then its red-flag items were read and
-# the red-flag rules changed: it is reported as seen, and real-test-2 was collected after that change.
-SEALED = frozenset({"test", "real-test", "real-test-2"})
+# the red-flag rules changed: it is reported as seen, and real-test-2 was collected after that change. real-test-3
+# (a second, larger collection, split with new real-dev items before anything ran) seals this round's changes.
+SEALED = frozenset({"test", "real-test", "real-test-2", "real-test-3"})
 FLAGS = ("trauma", "cauda_equina", "cardio", "infection", "sudden_severe", "clot", "child", "post_surgery",
          "serious_illness")
 LEVELS = ("emergency", "soon")

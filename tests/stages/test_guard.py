@@ -21,6 +21,11 @@ from assistant.text import normalise, sentences, split_asks
     ("I had a hip replacement three weeks ago and the wound is red and leaking.", "post_surgery", "soon"),
     ("my 7 year old is limping and says his hip hurts", "child", "soon"),
     ("I get chest pain when I do side steps", "cardio", "emergency"),
+    # told in idiom rather than symptom words
+    ("she took a tumble on the stairs and hasn't been able to put her foot down since", "trauma", "emergency"),
+    ("came a cropper off my bike and the leg won't hold me", "trauma", "emergency"),
+    ("out of the blue I got the sharpest pain I've felt in my hip", "sudden_severe", "soon"),
+    ("I've dropped two jeans sizes without trying and my hip aches", "serious_illness", "soon"),
 ])
 def test_red_flags_in_any_wording_escalate_at_their_level(message, flag, level):
     signs = screen_signs(message)
@@ -33,6 +38,7 @@ def test_red_flags_in_any_wording_escalate_at_their_level(message, flag, level):
 @pytest.mark.parametrize("message", [
     "Should I warm up my calf muscles before single leg balance?",
     "I'm worried I'll fall because I can't stand on one leg for long",
+    "I passed out giving blood in 2009; is the side plank safe for me?",
     "I can't bear clamshells any more",
     "no fever, no numbness, just a sore outer hip after running",
     "I don't have any numbness or bladder problems, what exercises help?",
