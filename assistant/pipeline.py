@@ -18,7 +18,7 @@ from .generative import OnDelta, Writer
 from .guard import NO_EVIDENCE_SIMILARITY, Verdict, clean_question, in_domain, judge_evidence, screen
 from .intent import detect_intents
 from .provenance import Provenance
-from .redflag_similarity import Exemplars, pieces
+from .redflag_similarity import Exemplars, embed_pieces
 from .redflags import LABELS, PAIN, PERSONAL, Sign
 from .retrieve import RETRIEVERS, Hit, Mode, PassageRetriever, Query
 from .statements import Statements
@@ -106,10 +106,9 @@ class Assistant:
 
     def similar_signs(self, message: str) -> list[Sign]:
         """Warning signs in wording the rules do not know, by closeness to the exemplar sentences."""
-        found = pieces(message) if self.exemplars else []
-        if not found:
+        if not self.exemplars:
             return []
-        return self.exemplars.signs(found, self.embeddings.embed_documents(found))
+        return self.exemplars.signs(*embed_pieces(self.embeddings, message))
 
     def screen(self, message: str) -> Verdict | None:
         """The guard's verdict on a cleaned message: the rules, with the semantic red-flag screen beside them."""

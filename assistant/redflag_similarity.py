@@ -44,14 +44,28 @@ DENIAL = re.compile(r"\b(no|without|none|nothing|never|free of|denies|(do|does|d
                     r"(n'?t| not)(?! been able| able))\b", re.IGNORECASE)
 
 
-def pieces(message: str) -> list[str]:
-    """What is compared: each sentence that can carry a sign (not hypothetical, resolved or a general question),
-    the clauses of long ones, and neighbouring pairs; none that denies something."""
+def pieces(message: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """What is compared: each sentence that can carry a sign (not hypothetical, resolved or a general question) and
+    the clauses of long ones, none that denies something; and the neighbouring sentences, as index pairs."""
     live = [s for s in sentences(message) if counts(s)]
-    out = list(live)
-    out += [c for s in live for c in clauses(s) if c != s]
-    out += [f"{a} {b}" for a, b in pairwise(live)]
-    return [p for p in dict.fromkeys(out) if not DENIAL.search(p)][:MAX_PIECES]
+    texts = list(dict.fromkeys([*live, *(c for s in live for c in clauses(s) if c != s)]))
+    texts = [t for t in texts if not DENIAL.search(t)][:MAX_PIECES]
+    row = {t: i for i, t in enumerate(texts)}
+    pairs = [(row[a], row[b]) for a, b in pairwise(live) if a in row and b in row and a != b]
+    return texts, pairs
+
+
+def embed_pieces(embeddings: Embeddings, message: str) -> tuple[list[str], np.ndarray]:
+    """The pieces and their vectors: one short encode per sentence or clause; a pair of neighbouring sentences is
+    the normalised sum of theirs, which costs nothing (encoding the pair again would double a story's cost)."""
+    texts, pairs = pieces(message)
+    if not texts:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    vectors = _unit(np.asarray(embeddings.embed_documents(texts), dtype=np.float32))
+    if pairs:
+        vectors = np.vstack([vectors, _unit(np.asarray([vectors[a] + vectors[b] for a, b in pairs]))])
+        texts = texts + [f"{texts[a]} {texts[b]}" for a, b in pairs]
+    return texts, vectors
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -39,8 +39,10 @@ def test_look_alikes_and_denials_do_not_escalate(bot, message):
 
 
 def test_denials_are_left_to_the_rules():
-    assert pieces("No numbness anywhere. It isn't swollen.") == []
-    assert pieces("He hasn't been able to stand since the fall.")  # an inability is how people tell a sign
+    assert pieces("No numbness anywhere. It isn't swollen.") == ([], [])
+    assert pieces("He hasn't been able to stand since the fall.")[0]  # an inability is how people tell a sign
+    texts, pairs = pieces("I slipped on the ice. Now the leg won't hold me.")
+    assert len(texts) == 2 and pairs == [(0, 1)]  # the fall and what it did, read together too
 
 
 def test_the_semantic_screen_never_overrides_the_rules():

@@ -93,17 +93,13 @@ def semantic_curve(bot, cases: list[dict], similarities: tuple[float, ...] = (0.
     dev only)."""
     import numpy as np
 
-    from ..redflag_similarity import pieces
+    from ..redflag_similarity import embed_pieces
     from ..redflags import screen_signs
 
     closest = []  # per case: (best similarity, its margin) over its pieces, whatever the sign
     for case in cases:
-        found = pieces(case["text"])
-        if not found:
-            closest.append((np.zeros(0), np.zeros(0)))
-            continue
-        top, margin, _ = bot.exemplars.closeness(np.asarray(bot.embeddings.embed_documents(found)))
-        closest.append((top, margin))
+        found, vectors = embed_pieces(bot.embeddings, case["text"])
+        closest.append(bot.exemplars.closeness(vectors)[:2] if found else (np.zeros(0), np.zeros(0)))
     by_rules = [bool(screen_signs(c["text"])) for c in cases]
     negatives = sum(1 for c in cases if c["kind"] != "red_flag")
     missed = sum(1 for c, rule in zip(cases, by_rules, strict=True) if c["kind"] == "red_flag" and not rule)
