@@ -14,8 +14,7 @@ from assistant.redflags import Sign, screen_signs
 
 
 @pytest.mark.parametrize(("message", "flag"), [
-    ("Took a tumble on the garden path this morning and now the leg just won't hold me, I had to crawl indoors.",
-     "trauma"),
+    ("Knocked flying by the dog on the stairs, and I've been stuck on the floor ever since, leg looks odd.", "trauma"),
     ("My waterworks have gone haywire since the back pain started and it feels odd down below.", "cauda_equina"),
 ])
 def test_wording_the_rules_miss_escalates(bot, message, flag):
