@@ -166,6 +166,9 @@ CANCER = _rx(
     r"finished|recovering from|beat|beaten)\b(\W+\w+){0,3}?\W+(cancer|tumou?rs?|lymphoma|leuka?emia|myeloma|melanoma|"
     r"chemo(therapy)?|radiotherapy|radiation therapy)\b",
     r"\bcancer (survivor|patient)\b", r"\b(breast|prostate|lung|bowel|bone) cancer\b", r"\bthe big c\b")
+BIRTH = re.compile(r"\b(had|having|have|expecting|since|after|delivered|gave birth to) (a|the|my|our) "
+                   r"(baby|son|daughter|little one)\b|\bgave birth\b|\b(pregnan\w*|postpartum|post-partum)\b",
+                   re.IGNORECASE)
 CHILD_REACH = 3  # sentences: a child's signs are told in the sentence that names the child or the next two
 AGE = re.compile(r"\b(?:he|she|they)(?:'s| is| are) (\d{1,2})\b", re.IGNORECASE)
 FAMILY = re.compile(r"\b(mum|mom|mother|dad|father|sister|brother|wife|husband|partner|friend|aunt|uncle|cousin|"
@@ -250,9 +253,10 @@ def _personal_statement(sentence: str) -> bool:
 
 
 def _child(sentence: str) -> bool:
+    """A child is the one in pain: not the baby a mother had ("six weeks after having a baby, my hip ...")."""
     ages = [int(g) for m in CHILD.finditer(sentence) for g in m.groups() if g and g.isdigit()]
     ages += [int(a) for a in AGE.findall(sentence)]
-    return bool(CHILD.search(sentence)) and all(age < 16 for age in ages)
+    return bool(CHILD.search(sentence)) and all(age < 16 for age in ages) and not BIRTH.search(sentence)
 
 
 def _fall_is_real(sentence: str) -> Callable[[re.Match], bool]:
