@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process
 SHORT_NAME = 5  # names this short must match a whole word exactly
 COVERAGE = 0.85  # share of a name the matched part of the question must span
 PREFIX = 3  # a typo rarely hits the first three letters of a word
+WORD_START = 2  # ... and the first two of each word of a name appear in a fuzzy match of it
 SCATTER_SPAN = 1.5  # a name given in scattered words spans at most this many times its own length
 FUZZY_THRESHOLDS = (92.0, 86.0)  # partial_ratio a name of up to 8 characters, or a longer one, must reach
 SLACK = 1e-6  # screens keep a name this close below its threshold: float rounding must never drop a match
@@ -146,6 +147,8 @@ class Linker:
             start, end = match.dest_start, match.dest_end
             if start > 1 and query[start - 1] != " " and query[start - 2] != " ":
                 continue  # the match starts inside a word: "abridged" is not a bridge
+            if not all(word[:WORD_START] in query[start:end] for word in alias.split()):
+                continue  # each word of the name begins somewhere in the match: "can exercise" is no "clam exercise"
             found.append(Link(doc_id, alias, match.score, start, end))
         found.sort(key=lambda link: (-link.score, -len(link.alias)))
         chosen: list[Link] = []

@@ -63,7 +63,7 @@ RED_FLAG_SECTIONS = {
 }
 DECLINED = {"diagnosis": "diagnoses", "medicine": "medicines", "injection": "injections", "scan": "scans"}
 # A story with content-free asks ("any advice?") is answered in parts; this is the first and the last part.
-CANNOT_DIAGNOSE = ("when-to-see-a-clinician#summary", "in-person assessment")
+CANNOT_DIAGNOSE = ("weakness-and-pain#summary", "assessment by a clinician")  # the pain entry's own line
 WARNING_SIGNS = ("when-to-see-a-clinician#summary", "urgent medical help")
 # "while pregnant", "during chemo": the person's condition, which the sources must know to answer
 CONDITION_QUALIFIER = re.compile(r"\b(?:while|whilst|during|if i'?m|if i am|when i'?m|when i am|since i'?m)\s+"
