@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .answer import Answer, RefusalReason
 from .chunking import STATEMENT, Chunk
-from .compose import across_passages, draft_answer, passage_lines, red_flag_draft, render
+from .compose import across_passages, best_lines, draft_answer, passage_lines, red_flag_draft, render
 from .condense import clean_history, resolve
 from .config import Settings
 from .errors import InvalidQuestion
@@ -68,6 +68,13 @@ WARNING_SIGNS = ("when-to-see-a-clinician#summary", "urgent medical help")
 # "while pregnant", "during chemo": the person's condition, which the sources must know to answer
 CONDITION_QUALIFIER = re.compile(r"\b(?:while|whilst|during|if i'?m|if i am|when i'?m|when i am|since i'?m)\s+"
                                  r"(?:being |having |my )?([a-z]+)", re.IGNORECASE)
+# A story's "what usually helps" part is drawn from these passages: assessment and exercise, progressing safely,
+# what soreness is normal (issue 14's parts of an answer to "what should I do?").
+WHAT_HELPS = frozenset({"weakness-and-pain#what-has-helped", "running-injuries#where-exercises-fit",
+                        "physical-therapy#what-the-exercises-aim-to-do", "safe-progression#summary",
+                        "safe-progression#how-it-should-feel"})
+HELPS_LINES = 2
+STORY_ENTRIES = 2  # entries quoted about a case like the one told (two lines each)
 GIST_WORDS = 60  # a story is searched by this many words of it: a long text costs several short encodes
 STORY_CANDIDATES = 20  # a story is answered from the general entries; search deep enough to find three
 MIN_ASK_WORDS = 2  # an ask with fewer content words the corpus knows leans on its story ("any advice?")
@@ -208,11 +215,13 @@ class Assistant:
             return self._refusal(text, standalone, reason, timings, started)
         notes = self._notes(declined, not_covered)
         with _timed(timings, "compose"):
-            if story:
-                topics = [h for h in deep if h.chunk.kind == "topic" and h.chunk.doc_id != RED_FLAG_DOC]
+            if story:  # what the sources say about a case like this, what usually helps, the warning signs
+                similar = self.retriever.statements.similar if self.retriever.statements else None
+                topics = [h for h in deep if h.chunk.kind == "topic" and h.chunk.doc_id != RED_FLAG_DOC
+                          and h.chunk_id not in WHAT_HELPS]
                 draft = across_passages("Here is what my sources say:", search_text, topics or hits,
-                                        similar=self.retriever.statements.similar if self.retriever.statements
-                                        else None)
+                                        passages=STORY_ENTRIES, similar=similar)
+                draft.points += self._what_helps(deep, search_text, [line for line, _ in draft.points])
                 if PAIN.search(focus):  # the cause of pain needs an assessment: said first, and cited
                     draft.points[:0] = self._fixed_points(CANNOT_DIAGNOSE)
                     draft.lead = "I can't tell what is causing it; here is what my sources say:"
@@ -264,6 +273,26 @@ class Assistant:
             parts = " or ".join(DECLINED[d] for d in declined)
             notes.append(f"I can't advise on {parts}: please ask your doctor, physical therapist or pharmacist.")
         return notes
+
+    def _what_helps(self, deep: list[Hit], story: str, said: list[str]) -> list[tuple[str, Chunk]]:
+        """The lines of the what-helps passages (WHAT_HELPS) closest to the story, not already said and not
+        near-duplicates of each other."""
+        statements = self.retriever.statements
+        candidates = sorted(((score, line, h.chunk, row) for h in deep if h.chunk_id in WHAT_HELPS
+                             for line, score, row in h.statements), key=lambda c: -c[0])
+        if not candidates:  # an index without statements: the first such passage's best line
+            found = [h.chunk for h in deep if h.chunk_id in WHAT_HELPS][:1]
+            return [(line, chunk) for chunk in found for line in best_lines(chunk, story, 1)]
+        points: list[tuple[str, Chunk]] = []
+        rows: list[int] = []
+        for _, line, chunk, row in candidates:
+            if line in said or (statements and statements.similar(row, rows)):
+                continue
+            points.append((line, chunk))
+            rows.append(row)
+            if len(points) == HELPS_LINES:
+                break
+        return points
 
     def _fixed_points(self, where: tuple[str, str]) -> list[tuple[str, Chunk]]:
         """One statement of a passage, found by the words it contains (so a reworded corpus line is not lost)."""
