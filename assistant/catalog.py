@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .linking import Link, Linker, normalize
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .chunking import Chunk
     from .conversation import Resolution, State
     from .retrieve import Retriever
 
+Encoder = Callable[[str], list[float]]  # a query's text -> its vector
+WORD_WEIGHT = 0.02  # a shared word is worth this much cosine when lines are weighed against a turn
 STATES_REMEMBERED = 512  # histories whose reading is kept (a server sees many conversations)
 KIT_WORDS = re.compile(r"\b(bands?|weights?|dumbbells?|barbells?|step|box|cuffs?|tub(e|ing)|bench|kettlebells?)\b",
                        re.IGNORECASE)
@@ -46,11 +50,14 @@ class Catalog:
     state after each history read (`states`) and each turn resolved against a state (`resolutions`)."""
 
     @classmethod
-    def of(cls, retriever: Retriever) -> Catalog:
-        """The catalog of this retriever, built at its first follow-up and kept while the retriever lives."""
+    def of(cls, retriever: Retriever, encode: Encoder | None = None) -> Catalog:
+        """The catalog of this retriever, built at its first follow-up and kept while the retriever lives; with
+        `encode` (the assistant's query encoder) it can weigh a turn by meaning where the rules cannot tell."""
         catalog = _CATALOGS.get(retriever)
         if catalog is None:
             catalog = _CATALOGS[retriever] = cls(retriever)
+        if encode is not None:
+            catalog.encode = encode
         return catalog
 
     def __init__(self, retriever: Retriever) -> None:
@@ -78,8 +85,10 @@ class Catalog:
         self.text_words = {d: set().union(*(word_set(c.text) for c in self.sections[d].values()))
                            for d in self.exercises}
         self._links: dict[str, list[Link]] = {}
+        self.encode: Encoder | None = None
+        self._scores: dict[str, np.ndarray | None] = {}
         self.states: dict[tuple[tuple[str, str], ...], State] = {}
-        self.resolutions: dict[tuple[str, State], Resolution] = {}
+        self.resolutions: dict[tuple[str, State, bool], Resolution] = {}  # (turn, state before, drafted)
         # doc -> the exercises easier than it: those its "Make it easier" names, and those whose "Make it harder"
         # names it ("start with a bridge on both legs", "move on to the single-leg bridge")
         self.easier_than: dict[str, set[str]] = {d: set() for d in self.exercises}
@@ -116,6 +125,31 @@ class Catalog:
                 self._links.clear()
             found = self._links[text] = [link for link in self.linker.links(text) if link.doc_id in self.kind]
         return found
+
+    def statement_scores(self, text: str) -> np.ndarray | None:
+        """The text's cosine with every statement of the index (remembered per text: a turn is read again when the
+        next one comes); None with no encoder or no statements, and then the rules decide alone."""
+        statements = self.retriever.statements
+        if self.encode is None or statements is None or not statements.units:
+            return None
+        if text not in self._scores:
+            if len(self._scores) >= STATES_REMEMBERED:
+                self._scores.clear()
+            self._scores[text] = statements.scores(self.encode(text))
+        return self._scores[text]
+
+    def rated_lines(self, chunk: Chunk, text: str) -> list[tuple[float, str]]:
+        """The passage's lines, each with how close it is to the text: its statement's cosine (with an encoder)
+        plus a little for each word they share (corrected for typos), which alone decides with no encoder."""
+        from .compose import _terms, passage_lines
+
+        scores = self.statement_scores(text)
+        statements = self.retriever.statements
+        meaning = {line: score for line, score, _ in statements.of_passage(chunk.chunk_id, scores)} \
+            if scores is not None and statements else {}
+        wanted = _terms(self.retriever.vocabulary.in_corpus_terms(text))
+        return [(meaning.get(line, 0.0) + WORD_WEIGHT * len(_terms(line) & wanted), line)
+                for line in passage_lines(chunk)]
 
     def exercises_in(self, text: str, exclude: str | None = None) -> list[str]:
         """The exercises a text names, in order, each once."""

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 RECENT_EXERCISES = 6  # exercises talked about that a "which of those" can still mean
 SITUATION_TURNS = 3  # a problem is referred back to for this many user turns after it was told
+KIT_TURNS = 3  # "which exercise is a tube band for?" is referred back to for this many user turns
 # A message that says it starts afresh carries nothing, whatever it contains.
 NEW_TOPIC = re.compile(r"\b(new (topic|question|problem|thing)|separate (thing|question|issue|topic)|something else|"
                        r"different (question|topic|thing|issue)|unrelated|another (question|thing|issue)|"
@@ -35,10 +36,11 @@ GENERAL = re.compile(r"\b(the exercises|exercises|an exercise|any exercise|in ge
                      r"workouts?|training|train|warm(ing)?[- ]up|cool(ing)?[- ]down|rest days?|"
                      r"my (program|programme|routine))\b", re.IGNORECASE)
 # A first-person problem: what "what should I do instead?" or "should I push through it?" is about.
-PROBLEM = re.compile(r"\b(hurts?|hurting|hurt|pain\w*|aches?|aching|achy|sore\w*|sharp|feel (it|this|that) (in|at|on)|"
+PROBLEM = re.compile(r"\b(hurts?|hurting|hurt|pain\w*|aches?|aching|achy|sore\w*|sharp|"
+                     r"feel (it|this|that)( \w+)? (in|at|on)|(hard|difficult|tough|tricky) to (do|keep|get|hold|stay)|"
                      r"(can'?t|cannot|unable to|can only|struggle to) (do|manage|keep|hold|get|feel|lift|balance|last|"
                      r"finish)|struggl\w*|keeps? \w+ing|drop\w*|wobbl\w*|shak\w*|click\w*|pinch\w*|burn\w*|numb\w*|"
-                     r"tight|cramp\w*|rock\w*|roll\w*|twist\w*|tilt\w*|cav\w+ in|collaps\w*|twinge\w*|"
+                     r"tight|cramp\w*|sag\w*|rock\w*|roll\w*|twist\w*|tilt\w*|cav\w+ in|collaps\w*|twinge\w*|"
                      r"too (hard|difficult))\b", re.IGNORECASE)
 VARIANT = re.compile(r"\b(version|variation|instead|alternative|swap|replace)\b", re.IGNORECASE)
 
@@ -55,6 +57,8 @@ class State:
     shown: tuple[str, ...] = ()  # exercises the last answer cited
     named: tuple[str, ...] = ()  # exercises named in what the last answer quoted (a list in a topic's passage)
     last_question: str = ""  # the latest user turn, as written
+    last_standalone: str = ""  # and as it was read, standing alone
+    answered: bool = False  # glute answered the latest turn (it was not refused)
     heading: str = ""  # the section the last answer first cited, in words ("outer hip pain and gluteal ...")
     recent: tuple[str, ...] = ()  # exercises talked about, oldest first
     situation: str | None = None  # the problem the person described, in their words
@@ -62,6 +66,12 @@ class State:
     situation_age: int = 0
     variant: str | None = None  # another exercise the last answer offered as a version of the subject
     asked_variant: bool = False  # the last ask was for a version (easier, harder, instead)
+    kit_age: int | None = None  # user turns since "which exercise is this kit for?" was asked
+
+    @property
+    def kit_fresh(self) -> bool:
+        """Kit was asked about recently enough for "and a looped band?" to ask the same of other kit."""
+        return self.kit_age is not None and self.kit_age < KIT_TURNS
 
     @property
     def situation_fresh(self) -> bool:
@@ -126,9 +136,16 @@ def after_question(catalog: Catalog, state: State, text: str, resolution: Resolu
                    frame_kind=resolution.frame_kind or state.frame_kind,
                    listed=tuple(listed) if len(listed) >= 2 else state.listed,
                    listed_age=0 if len(listed) >= 2 else state.listed_age + 1, last_question=text,
+                   last_standalone=resolution.question,
                    recent=recent[-RECENT_EXERCISES:], situation=situation, situation_subject=situation_subject,
                    situation_age=age, variant=None,
+                   kit_age=0 if resolution.frame_kind == "kit" else _older(state.kit_age),
                    asked_variant=bool({"easier", "harder"} & intents) or bool(VARIANT.search(text)))
+
+
+def _older(age: int | None) -> int | None:
+    """An age one user turn older; None (never asked) stays None."""
+    return None if age is None else age + 1
 
 
 def after_answer(catalog: Catalog, state: State, text: str) -> State:
@@ -136,7 +153,7 @@ def after_answer(catalog: Catalog, state: State, text: str) -> State:
     cited = _cited(catalog, text)
     if not cited:  # a refusal, or an answer in other words than the passages': names are all there is
         if "[1]" not in text:
-            return replace(state, shown=(), named=(), variant=None)
+            return replace(state, shown=(), named=(), variant=None, answered=False)
         docs = doc_ids(catalog.links(text))
     else:
         docs = list(dict.fromkeys(doc_of(c) for c in cited))
@@ -160,7 +177,7 @@ def after_answer(catalog: Catalog, state: State, text: str) -> State:
     heading = first.section[0].lower() + first.section[1:] if first and first.section not in (
         "Summary", "At a glance") else ""
     return replace(state, subject=subject, shown=tuple(exercises), named=tuple(dict.fromkeys(named)),
-                   variant=variant, recent=recent[-RECENT_EXERCISES:], heading=heading)
+                   variant=variant, recent=recent[-RECENT_EXERCISES:], heading=heading, answered=True)
 
 
 def entity_in(catalog: Catalog, question: str, doc: str) -> Entity:

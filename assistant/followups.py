@@ -1,10 +1,9 @@
 """Turns that refer back to a set of exercises or to a problem, answered from the entries themselves.
 
-"Which one is the easiest?", "which can I do lying down?" choose among the exercises the conversation named, by
-each entry's own facts (level, position, equipment, easier/harder notes), and cite them; "the first one I listed",
-"the wall one", "do both ..." name members of that set. "What should I do instead?" after "my knee hurts when I do
-it" is answered with that exercise's easier version and its cautions. No search is needed: the set or the
-exercise is known, and what to say of it is in named sections."""
+"The first one I listed", "the wall one", "do both ..." name members of the set the conversation is about (a choice
+among that set is choices.py's); "What should I do instead?" after "my knee hurts when I do it" is answered with
+that exercise's easier version and its cautions, and other asks about the problem are read with it. No search is
+needed for an alternative: the exercise is known, and what to say of it is in named sections."""
 
 from __future__ import annotations
 
@@ -43,25 +42,6 @@ COUNTS = {2: "two", 3: "three", 4: "four", 5: "five"}
 NUMBERS = {"both": 2, "either": 2, "neither": 2, **{word: n for n, word in COUNTS.items()}}
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1, "final": -1}
 
-# What a choice among exercises is about.
-EASE = re.compile(r"\b(easiest|easier|gentle(r|st)?|simplest|start with|begin with|beginners?|least (hard|demanding|"
-                  r"difficult|challenging)|lowest load|safest|least load)\b", re.IGNORECASE)
-HARDNESS = re.compile(r"\b(hardest|most (challenging|difficult|demanding|intense)|toughest|advanced)\b", re.IGNORECASE)
-POSITIONS = {
-    "lying": (re.compile(r"\b(lying|lie down|lay down|laying|on the floor|on my back|on my side|in bed)\b", re.I),
-              ("side-lying", "supine", "prone"), "done lying down"),
-    "standing": (re.compile(r"\b(standing|stand up|on my feet|upright)\b", re.I), ("standing",), "done standing"),
-    "quadruped": (re.compile(r"\b(hands and knees|all fours|kneeling)\b", re.I), ("quadruped",),
-                  "done on hands and knees"),
-}
-NOT_FLOOR = re.compile(r"\b(can'?t|cannot|can not|unable to|struggle to|hard to|difficult to|don'?t want to) "
-                       r"(get|go|kneel|lie) (down )?(on|onto|to) (the )?(floor|ground|mat)\b|\b(not|off) (on )?the "
-                       r"(floor|ground)\b", re.IGNORECASE)  # so: standing
-NO_KIT = re.compile(r"\b(nothing|no (extra |other )?(kit|equipment|gear|bands?|weights?)|without (any )?(extra )?(kit|"
-                    r"equipment|gear|bands?|weights?)|body ?weight only|just my (own )?body|travel\w*|away from home|"
-                    r"at home)\b", re.IGNORECASE)
-PROGRESS = re.compile(r"\b(progress\w*|harder|advance|level up)\b", re.IGNORECASE)
-
 # What a turn after a problem asks of it.
 INSTEAD = re.compile(r"\b(instead|gentler|alternatives?|something (else|easier|gentler))\b", re.IGNORECASE)
 ABOUT_SITUATION = re.compile(
@@ -70,6 +50,11 @@ ABOUT_SITUATION = re.compile(
     r"help(s|ed|ful)?|evidence|proven|research|studies|"
     r"see (someone|somebody|a doctor|a physio|about)|(is|could) (that|this|it) (be )?(the|a|an|what|normal|bad|ok)|"
     r"fix|should i (rest|stop|continue|keep))\b", re.IGNORECASE)
+
+# A turn going on from the last ask: a joining word first, or asking for an example of what was said.
+EXAMPLE = re.compile(r"\b(?:an?|some|for) (?:example|instance)s?\b", re.IGNORECASE)
+CONTINUES = re.compile(rf"^\W*(?:(?:and|but|or|also|plus)\b|what if\b)|{EXAMPLE.pattern}", re.IGNORECASE)
+CONDITION = re.compile(r"^\W*(?:(?:and|but|so)\s+)?(?:what\s+)?if\b", re.IGNORECASE)  # "and if it's still there?"
 
 Renamed = tuple[str, list[Link], list[str]]  # the question with a member named, its links, the entries named
 
@@ -154,110 +139,6 @@ def _described(catalog: Catalog, words: str, members: Sequence[str], subject: En
     return None
 
 
-def choice(catalog: Catalog, question: str, state: State, draft: bool) -> Resolution | None:
-    """ "which of those is the easiest?", "which can I do lying down?", "any other ones I could do?": chosen
-    from the set by the entries' own facts, each cited."""
-    other = bool(OTHER_ONES.search(question)) and not SET_PICK.search(question)
-    members = the_set(question, state) if not other else tuple(
-        d for d in catalog.exercises if d not in (*state.listed, *state.shown))
-    if not members:
-        return None
-    said = NOT_FLOOR.sub(" standing ", " ".join(filter(None, (question, state.situation if other else None))))
-    positions = [p for p, (pattern, _, _) in POSITIONS.items() if pattern.search(said)]
-    kit = bool(NO_KIT.search(question))
-    ease, hard = bool(EASE.search(question)), bool(HARDNESS.search(question))
-    if not (positions or kit or ease or hard):
-        if other:
-            return None
-        return Resolution(sentence(_name_the_set(question, catalog.listing(members))), "set", tuple(members))
-    chosen = list(members)
-    if positions:
-        allowed = {p for name in positions for p in POSITIONS[name][1]}
-        chosen = [d for d in chosen if catalog.facts[d].get("position") in allowed]
-    progressing = bool(PROGRESS.search(question))
-    if kit:
-        chosen = [d for d in chosen if not catalog.needs_kit(d, progressing)]
-    if ease or hard or other:  # other ones: the easiest first
-        chosen.sort(key=catalog.ease, reverse=hard)
-    if other:
-        standalone = f"{state.situation.rstrip('.!?')}: what other exercises could I do?" if state.situation \
-            else "what other exercises could I do?"
-    else:
-        standalone = _name_the_set(question, catalog.listing(members))
-    set_draft = _set_draft(catalog, chosen[:4] if other else chosen, members, positions, kit, progressing, ease,
-                           hard, other) if draft else None
-    return Resolution(sentence(standalone), "situation" if other else "set", tuple(chosen or members)[:1],
-                      draft=set_draft)
-
-
-def _set_draft(catalog: Catalog, docs: list[str], members: Sequence[str], positions: list[str], kit: bool,
-               progressing: bool, ease: bool, hard: bool, other: bool) -> Draft:
-    """The choice, said in a lead that names the chosen entries in the order their points cite them, then
-    each one's deciding facts: its level, position or equipment (At a glance), and for the easiest its
-    "Make it easier" notes, or for progressing without kit its first "Make it harder" step."""
-    from .compose import Draft, passage_lines
-
-    wanted = (["position"] if positions else []) + (["equipment"] if kit and not progressing else [])
-    if ease or hard or not wanted:
-        wanted.append("level")
-    predicates = [(f"is {POSITIONS[p][2]}", f"are {POSITIONS[p][2]}") for p in positions]
-    if kit:
-        predicates.append(("can be made harder without extra equipment",) * 2 if progressing else
-                          ("needs nothing more than a mat or a wall", "need nothing more than a mat or a wall"))
-    one, many = " and ".join(p[0] for p in predicates), " and ".join(p[1] for p in predicates)
-    group = "the other exercises" if other else f"these {COUNTS.get(len(members), '')}".rstrip()
-    facts = catalog.facts
-    if not docs:
-        docs = list(members)
-        lead = f"None of {group} {one}; what my sources say about each:"
-    elif ease or hard:
-        pick, rest = docs[0], docs[1:]
-        word = "easiest to start with" if ease else "hardest"
-        level = facts[pick].get("level", "")
-        if predicates:
-            lead = (f"Of {group}, {catalog.listing(docs)} {one if len(docs) == 1 else many}; the {word} is "
-                    f"{catalog.phrase(pick)} ({level}):")
-        else:
-            levels = [(lv, [d for d in rest if facts[d].get("level") == lv])
-                      for lv in dict.fromkeys(facts[d].get("level", "") for d in rest)]
-            rest = [d for _, ds in levels for d in ds]
-            docs = [pick, *rest]
-            said = ", and ".join(f"{catalog.listing(ds)} {'is' if len(ds) == 1 else 'are'} {lv} level"
-                                 for lv, ds in levels)
-            lead = f"Of {group}, the {word} is {catalog.phrase(pick)} ({level})" + (f"; {said}:" if said else ":")
-    else:
-        lead = f"Of {group}, {catalog.listing(docs)} {one if len(docs) == 1 else many}:"
-    points: list[tuple[str, Chunk]] = []
-    for index, doc in enumerate(docs):
-        glance = catalog.sections[doc].get("At a glance")
-        if glance:
-            points += [(line, glance) for line in passage_lines(glance)
-                       if line.split(":", 1)[0].strip().lower() in wanted]
-        harder = catalog.sections[doc].get("Make it harder")
-        if progressing and kit and harder:
-            points += [(line, harder) for line in passage_lines(harder)[:1]]
-        easier = catalog.sections[doc].get("Make it easier")
-        if ease and index == 0 and easier:
-            points += [(line, easier) for line in passage_lines(easier)[:2]]
-    return Draft(lead, points[:8])
-
-
-def _name_the_set(question: str, listing: str) -> str:
-    """ "which of those is the easiest?" -> "which of the clamshell and the hip hitch is the easiest?"; "which can
-    I do?" -> "which of ... can I do?"; "the hardest of those" -> "the hardest of ..."."""
-    match = SET_PICK.search(question)
-    if not match:
-        return question
-    text = match.group(0)
-    named = re.sub(r"\b(those|these|them|the (two|three|four|five|\w+ ones?))( (two|three|four|five)( ones)?)?$",
-                   listing, text, count=1, flags=re.IGNORECASE)
-    if named == text:  # "which one", "which two", "which can"
-        words = text.split(" ", 1)
-        tail = words[1] if len(words) > 1 and not re.fullmatch(r"(one|ones|two|three|four)", words[1], re.I) else ""
-        named = f"{words[0]} of {listing}" + (f" {tail}" if tail else "")
-    return question[:match.start()] + named + question[match.end():]
-
-
 def about_situation(catalog: Catalog, question: str, state: State, draft: bool) -> Resolution | None:
     """ "what should I do instead?" after a painful exercise: its easier version and its cautions; other asks
     about the problem ("should I push through it?") are read together with it."""
@@ -302,3 +183,13 @@ def _instead_draft(catalog: Catalog, doc: str, situation: str) -> Draft:
     if general and len(points) < 6:
         points += [(line, general) for line in best_lines(general, situation + " too hard easier", 1)]
     return Draft(f"An easier version of {catalog.phrase(doc)}, and its cautions:", points[:7])
+
+
+def continued(question: str, state: State) -> Resolution | None:
+    """ "and if it hurts in my joints?", "give me an example with a band": a turn that goes on from the last ask,
+    with nothing of its own to put the subject into, read joined to that ask (as it was read, standing alone)
+    when glute answered it."""
+    if not (state.answered and state.last_standalone and CONTINUES.search(question)):
+        return None
+    before = LEADING_FILLER.sub("", state.last_standalone).strip().rstrip("?.!, ")
+    return Resolution(sentence(f"{before}, {lower_first(question)}", question), "ask")

@@ -63,6 +63,15 @@ def put_in(text: str, match: re.Match[str], phrase: str) -> str:
     return text[:match.start()] + phrase + text[match.end():]
 
 
+def put_for_pronoun(text: str, match: re.Match[str], phrase: str) -> str:
+    """The text with the pronoun replaced by a phrase, its "'s" spelt out: "it's too hard" -> "the single-leg
+    bridge is too hard", "it's been sore" -> "... has been sore"."""
+    after = text[match.end():]
+    if re.match(r"'s\b", after):
+        after = (" has" if re.match(r"'s (been|got)\b", after) else " is") + after[2:]
+    return text[:match.start()] + phrase + after
+
+
 def slotted(text: str, start: int, end: int) -> str | None:
     """The text as an ask to carry, text[start:end] its slot ("how do I do {}?") and leading filler dropped; None
     where the person's own braces would break `str.format`."""

@@ -317,3 +317,97 @@ def test_braces_a_person_typed_never_break_the_carried_ask(catalog):
     history = turns("how do I do clamshells?", answer, "how do I do it with {}?", answer)
     got = resolve("and for bridges?", history, catalog)
     assert got.question and "{}" not in got.question.replace("with {}", "")
+
+
+# ---------------------------------------------------------------------- answers drawn from the entries, for a turn
+# that tells a problem, names kit or its own set, puts an ask to each of a set, or goes on from the last ask
+
+
+def cited(answer) -> list[str]:
+    return [c.chunk_id for c in answer.citations]
+
+
+def test_an_ask_about_the_movement_carries_the_exercise_and_a_general_one_does_not(catalog):
+    history = turns("how do I do a clamshell?", said(catalog, "How to do the clamshell:", "clamshell#how-to-do-it"))
+    got = resolve("how far should my knee come up?", history, catalog)
+    assert got.carry == "entity" and "the clamshell" in got.question and reads_like_a_sentence(got.question)
+    assert condense("how often should I exercise in general?", history, catalog) == \
+        "how often should I exercise in general?"
+
+
+def test_a_problem_told_after_an_exercise_gets_its_mistakes_and_easier_version(bot):
+    _, problem = play(bot, "how do I do a clamshell?", "my feet keep coming apart")
+    assert not problem.refused and problem.safety is None
+    assert cited(problem)[0] == "clamshell#common-mistakes" and "clamshell#make-it-easier" in cited(problem)
+    assert "feet come apart" in problem.answer and "the clamshell" in problem.standalone_question
+    check_citations(problem)
+
+
+def test_a_problem_put_as_a_condition_is_read_with_the_exercise(bot):
+    _, wobble = play(bot, "how do I do the single-leg squat?", "and what if I wobble a lot?")
+    assert wobble.standalone_question == "and what if I wobble a lot during the single-leg squat?"
+    assert cited(wobble)[0] == "single-leg-squat#make-it-easier" and "railing or a wall" in wobble.answer
+    check_citations(wobble)
+
+
+def test_what_should_i_change_after_a_told_problem_quotes_the_mistake_that_matches(bot):
+    *_, change = play(bot, "when I do the quadruped hip extension my lower back sags", "what should I change?")
+    assert change.standalone_question.startswith("when I do the quadruped hip extension my lower back sags, ")
+    assert cited(change)[0] == "quadruped-hip-extension#common-mistakes" and "lower back sag" in change.answer
+    check_citations(change)
+
+
+def test_which_exercises_a_piece_of_kit_is_for_then_other_kit_then_a_choice_among_them(bot):
+    step, wall, easiest = play(bot, "which exercises need a step?", "and a wall?", "which of those is the easiest?")
+    assert set(docs(step)) == {"hip-hitch", "lateral-step-up"}
+    assert all(c.section == "At a glance" for c in step.citations) and "Equipment: step" in step.answer
+    assert wall.standalone_question == "which exercises use a wall?"
+    assert "isometric-standing-hip-abduction" in docs(wall) and "lateral-step-up" not in docs(wall)
+    assert docs(easiest) <= docs(wall) and easiest.citations[0].section == "At a glance"
+    assert "beginner" in easiest.citations[0].text.lower()
+    for answer in (step, wall, easiest):
+        check_citations(answer)
+
+
+def test_a_message_naming_its_own_set_is_answered_from_each_entry(bot):
+    levels = bot.ask("I do hip hitches, clamshells and lateral step-ups. Are these all beginner exercises?")
+    assert set(docs(levels)) == {"hip-hitch", "clamshell", "lateral-step-up"}
+    assert "the clamshell is beginner level" in levels.answer and "intermediate level" in levels.answer
+    compared = bot.ask("how is a clamshell different from side lying leg lifts?")
+    sections = {(c.doc_id, c.section) for c in compared.citations}
+    assert {("clamshell", "Summary"), ("side-lying-hip-abduction", "Summary")} <= sections
+    assert "lying down" not in compared.answer.split("\n")[0]  # "side lying" is the name, not a wish to lie down
+    floor = bot.ask("I can't kneel on the floor any more. Of clamshells, the wall press and bridges, which could I do?")
+    assert docs(floor) == {"isometric-standing-hip-abduction"} and "Position: standing" in floor.answer
+    for answer in (levels, compared, floor):
+        assert answer.standalone_question == answer.question
+        check_citations(answer)
+
+
+def test_an_ask_put_to_both_of_a_pair_is_answered_for_each(bot):
+    *_, both_ = play(bot, "how do I do the hip hitch?", "and the lateral step-up?", "do both of them need a step?")
+    assert both_.standalone_question == "do both the hip hitch and the lateral step-up need a step?"
+    assert docs(both_) == {"hip-hitch", "lateral-step-up"} and both_.answer.count("step") >= 2
+    check_citations(both_)
+
+
+def test_a_turn_that_goes_on_from_the_last_ask_is_read_with_it(bot):
+    _, worse = play(bot, "how do I progress exercises safely?", "and what if it feels too hard after moving up?")
+    assert worse.standalone_question == "how do I progress exercises safely, and what if it feels too hard after " \
+                                        "moving up?"
+    assert cited(worse) == ["safe-progression#making-an-exercise-easier"]
+    _, example = play(bot, "what changes how hard an exercise is?", "give me an example with a step")
+    assert not example.refused and "higher step" in example.answer
+    assert example.standalone_question.startswith("what changes how hard an exercise is, ")
+    for answer in (worse, example):
+        check_citations(answer)
+
+
+def test_without_an_encoder_a_problem_is_weighed_by_shared_words(catalog):
+    """The catalog alone (no model) still reads the problem and quotes the mistake sharing its words."""
+    history = turns("how do I do a clamshell?", said(catalog, "How to do the clamshell:", "clamshell#how-to-do-it"))
+    got = resolve("my pelvis keeps rocking back", history, catalog)
+    assert got.carry == "situation" and got.draft is not None
+    quoted = [(chunk.chunk_id, line) for line, chunk in got.draft.points]
+    assert quoted[0] == ("clamshell#common-mistakes", "Letting your pelvis rock or shift as the knee moves.")
+    assert "clamshell#make-it-easier" in {chunk_id for chunk_id, _ in quoted}
