@@ -22,7 +22,7 @@ from .redflag_similarity import Exemplars, embed_pieces
 from .redflags import LABELS, PAIN, PERSONAL, Sign
 from .retrieve import RETRIEVERS, Hit, Mode, PassageRetriever, Query
 from .statements import Statements
-from .text import ASK_PHRASE, SITUATION_ASK, normalise, split_asks
+from .text import ASK_PHRASE, RECOVERY_TIME, SITUATION_ASK, TIMELINE_ASK, normalise, split_asks, sub_asks
 from .vocabulary import content_words
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ HELPS_LINES = 2
 STORY_ENTRIES = 2  # entries quoted about a case like the one told (two lines each)
 GIST_WORDS = 60  # a story is searched by this many words of it: a long text costs several short encodes
 STORY_CANDIDATES = 20  # a story is answered from the general entries; search deep enough to find three
+RECOVERY_TIME_GAP = "how long recovery takes"  # said plainly when asked and no source gives a time
 MIN_ASK_WORDS = 2  # an ask with fewer content words the corpus knows leans on its story ("any advice?")
 MIN_NOTED_LETTERS = 6  # shorter unknown words are mostly idiom ("up to snuff"), not a subject the person asks about
 
@@ -104,6 +105,7 @@ class Assistant:
         self.settings = settings
         self.retriever = retriever
         self.titles = {c.doc_id: c.title for c in chunks}
+        self.gives_recovery_times = any(RECOVERY_TIME.search(c.text) for c in chunks)
         self.provenance = Provenance.load(settings.corpus_dir, chunks)
         self.writer = Writer(settings, embeddings) if settings.llm else None
         statements = retriever.statements
@@ -200,6 +202,12 @@ class Assistant:
             best = 1.0  # no similarity to judge by; trust the lexical match
         declined = list(verdict.declined) if verdict else []
         not_covered = self._not_covered(asks, query) if context or declined else []
+        each = sub_asks(asks)
+        timeline = [] if self.gives_recovery_times else [a for a in each if TIMELINE_ASK.search(a)]
+        if timeline and len(timeline) == len(each) and not situation:  # it asks only what no source says
+            return self._refusal(text, standalone, "no_evidence", timings, started)
+        if timeline:
+            not_covered.append(RECOVERY_TIME_GAP)
         conditions = {m.group(1).lower() for m in CONDITION_QUALIFIER.finditer(focus)}
         if conditions & set(self.retriever.unknown(focus) if conditions else ()):
             reason: RefusalReason | None = "no_evidence"  # the person's condition appears nowhere in the sources

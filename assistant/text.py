@@ -96,3 +96,25 @@ SITUATION_ASK = re.compile(r"\b(why (does|do|is|am|would)|what('?s| is) (causing
                            r"what helps|should i (rest|stop|keep|carry on|continue|see|go to|get it checked|push "
                            r"through|be worried|worry)|"
                            r"any (advice|tips|suggestions|ideas|thoughts)|advice)\b", re.IGNORECASE)
+
+# "How long until it heals?", "when can I run again?": an ask for a recovery time, which a source must state to be
+# answered (how long to hold an exercise, or how long soreness should last, is not this).
+TIMELINE_ASK = re.compile(
+    r"\bhow (long|soon|quickly|many (weeks|months|days))\b(\W+\w+){0,8}?\W+"
+    r"(heal\w*|recover\w*|get(s|ting)? (better|back)|go(ne)? away|strengthen\w*|adjust\w*|adapt\w*|"
+    r"wait\w*|be off|off (running|work)|return\w*|back to|"
+    r"(run|running|walk|walking) again)\b|"
+    r"\bwhen (can|will|could|should|might) i (\w+ ){0,3}(run|running|return|go back|get back|be back)\b", re.IGNORECASE)
+# What a source says when it gives a recovery time: a span of time next to healing or returning.
+RECOVERY_TIME = re.compile(r"\b\d+\s*(-|to)?\s*\d*\s*(days?|weeks?|months?)\b.{0,60}\b(heal\w*|recover\w*|return\w*|"
+                           r"back to)\b|"
+                           r"\b(heal\w*|recover\w*|return\w*|back to)\b.{0,60}\b\d+\s*(days?|weeks?|months?)\b",
+                           re.IGNORECASE)
+# Where one sentence asks two things: "what exercises help, and how long until I can run again?"
+ASK_JOIN = re.compile(r",?\s+(?:and|or|also|plus)\s+(?=(?:how|what|which|when|where|why|can|could|should|is|are|do|"
+                      r"does|will)\b)|,\s+(?=(?:how|what|which|when|where|why)\b)", re.IGNORECASE)
+
+
+def sub_asks(asks: list[str]) -> list[str]:
+    """Each ask, with a sentence that asks two things cut in two."""
+    return [part.strip() for ask in asks for part in ASK_JOIN.split(ask) if part.strip()]

@@ -294,3 +294,14 @@ def test_a_bare_ask_is_read_with_the_story_sentence_that_names_the_exercise(bot)
     answer = bot.ask("I\u2019m 54, walk the dog every day, and the clamshells are way too easy now. what next?")
     assert "clamshell#make-it-harder" in {c.chunk_id for c in answer.citations}
     check_citations(answer)
+
+
+def test_a_recovery_time_no_source_gives_is_said_plainly_not_guessed(bot):
+    only = bot.ask("how many weeks until a sore glute tendon gets better?")
+    assert only.refused and only.refusal_reason == "no_evidence"
+    mixed = bot.ask("My outer hip aches after long walks. Which exercises might a physio give, and when can I go "
+                    "back to hiking?")
+    assert not mixed.refused and mixed.citations
+    assert "how long recovery takes" in mixed.not_covered and "recovery takes" in mixed.answer
+    held = bot.ask("how long do I hold the side plank?")  # how long to hold an exercise is answered
+    assert not held.refused

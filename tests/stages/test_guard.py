@@ -7,7 +7,7 @@ import pytest
 
 from assistant.guard import screen
 from assistant.redflags import level_of, screen_signs
-from assistant.text import normalise, sentences, split_asks
+from assistant.text import TIMELINE_ASK, normalise, sentences, split_asks, sub_asks
 
 
 @pytest.mark.parametrize(("message", "flag", "level"), [
@@ -137,3 +137,19 @@ def test_tenderness_old_accidents_and_a_parents_advice_are_not_warning_signs(mes
 def test_medical_asks_in_other_words_are_declined(message, scope):
     verdict = screen(message)
     assert verdict is not None and scope in verdict.declined
+
+
+@pytest.mark.parametrize(("message", "asks_a_time"), [
+    ("when will I be able to run again", True),
+    ("how long does a hip tendon take to heal?", True),
+    ("how long should the ache last after clamshells?", False),
+    ("how long do I hold a bridge?", False),
+    ("when can I use a heavier band?", False),
+])
+def test_a_recovery_time_ask_is_told_from_a_dosage_ask(message, asks_a_time):
+    assert bool(TIMELINE_ASK.search(message)) == asks_a_time
+
+
+def test_a_sentence_asking_two_things_is_read_as_two_asks():
+    assert sub_asks(["which exercises help, and how long until it heals?"]) == ["which exercises help",
+                                                                               "how long until it heals?"]
