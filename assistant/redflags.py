@@ -97,8 +97,8 @@ CAUDA = _rx(
     r"start(ing)? to pee|going to the toilet)\b",
     r"\b(sudden(ly)?|new|getting|got|gotten|going|increasingly|progressive(ly)?)\W+(\w+\W+){0,3}?"
     r"(weak(er|ness)?|numb)\W+(\w+\W+){0,3}?(in )?(both )?(legs?|feet|foot)\b",
-    r"\b(both|two|my) (legs?|feet)\b(\W+\w+){0,5}?\W+(weak\w*|numb\w*|giving (way|out)|gave (way|out)|buckl\w*|"
-    r"heavy|wobbly|like (jelly|wet noodles|rubber))",
+    r"\b(both|both my|two|my two) (legs|feet)\b(\W+\w+){0,5}?\W+(weak\w*|numb\w*|giving (way|out)|gave (way|out)|"
+    r"buckl\w*|heavy|wobbly|like (jelly|wet noodles|rubber))",
     r"\b(weakness|numbness) in (both|my) (legs|feet)\b", r"\blegs? (keep |keeps |kept )?(giving|gave) (way|out)\b",
     r"\b(legs?|feet)\b (are|is|feel|feels|getting|got|have (got|gotten|become)|becoming) (\w+ )?weaker\b",
     r"\b(foot drop|drop foot|dragging (my|one|the) (foot|leg)|can'?t lift (my|the) (foot|toes)|foot (slaps|flops)|"

@@ -40,6 +40,7 @@ def test_red_flags_in_any_wording_escalate_at_their_level(message, flag, level):
     "I'm worried I'll fall because I can't stand on one leg for long",
     "I passed out giving blood in 2009; is the side plank safe for me?",
     "Since having my daughter in May my hip aches during bridges, what should I change?",
+    "one leg goes a bit numb when I sit cross-legged for ages, is that from my back?",  # one leg, no saddle signs
     "I can't bear clamshells any more",
     "no fever, no numbness, just a sore outer hip after running",
     "I don't have any numbness or bladder problems, what exercises help?",
