@@ -15,7 +15,7 @@ from .answer import RefusalReason
 from .config import MAX_QUESTION_CHARS
 from .errors import InvalidQuestion
 from .redflags import Level, Sign, level_of, screen_signs
-from .text import parts, split_asks
+from .text import parts, sentences, split_asks
 
 # A question naming no entry whose best passage is weaker than this has no evidence here (cosine similarity).
 NO_EVIDENCE_SIMILARITY = 0.42
@@ -178,6 +178,23 @@ def screen(question: str, similar_signs: Callable[[str], list[Sign]] | None = No
         return Verdict("refuse", reason="out_of_scope_medical", declined=tuple(declined))
     keep = " ".join(s for s in pieces if s in kept_asks or (s in context and not medical_scopes(s)))
     return Verdict("partial", declined=tuple(declined), keep=keep)
+
+
+# Times of life that change what exercise advice is safe; a source must speak of one for glute to answer a person
+# in it ("six weeks after having a baby, is this normal?"). Matched in the message and in the corpus alike.
+LIFE_STAGES = {
+    "pregnancy": re.compile(r"\b(pregnan\w*|trimester|expecting (a|our|my) (baby|first|second)|baby bump)\b", re.I),
+    "after giving birth": re.compile(r"\b(postpartum|post-partum|postnatal|gave birth|given birth|giving birth|"
+                                     r"(had|having) (a|my|the|our) (baby|son|daughter)|c-section|caesarean|cesarean|"
+                                     r"since the baby|after the baby)\b", re.I),
+}
+LONG_AGO = re.compile(r"\b(years|decades) ago\b", re.I)
+
+
+def life_stages(text: str) -> set[str]:
+    """The times of life (LIFE_STAGES) a text speaks of, not long past."""
+    return {name for s in sentences(text) if not LONG_AGO.search(s)
+            for name, pattern in LIFE_STAGES.items() if pattern.search(s)}
 
 
 def in_domain(question: str) -> bool:

@@ -15,7 +15,7 @@ from .condense import clean_history, resolve
 from .config import Settings
 from .errors import InvalidQuestion
 from .generative import OnDelta, Writer
-from .guard import NO_EVIDENCE_SIMILARITY, Verdict, clean_question, in_domain, judge_evidence, screen
+from .guard import NO_EVIDENCE_SIMILARITY, Verdict, clean_question, in_domain, judge_evidence, life_stages, screen
 from .intent import detect_intents
 from .provenance import Provenance
 from .redflag_similarity import Exemplars, embed_pieces
@@ -106,6 +106,7 @@ class Assistant:
         self.retriever = retriever
         self.titles = {c.doc_id: c.title for c in chunks}
         self.gives_recovery_times = any(RECOVERY_TIME.search(c.text) for c in chunks)
+        self.covered_stages = {stage for c in chunks for stage in life_stages(c.text)}
         self.provenance = Provenance.load(settings.corpus_dir, chunks)
         self.writer = Writer(settings, embeddings) if settings.llm else None
         statements = retriever.statements
@@ -209,7 +210,8 @@ class Assistant:
         if timeline:
             not_covered.append(RECOVERY_TIME_GAP)
         conditions = {m.group(1).lower() for m in CONDITION_QUALIFIER.finditer(focus)}
-        if conditions & set(self.retriever.unknown(focus) if conditions else ()):
+        if (conditions & set(self.retriever.unknown(focus) if conditions else ())
+                or life_stages(focus) - self.covered_stages):
             reason: RefusalReason | None = "no_evidence"  # the person's condition appears nowhere in the sources
         elif story or context or declined:  # words outside the corpus in a story do not refuse an ask it covers;
             domain = bool(query.links or query.route) or in_domain(focus)  # no passage close enough to it does

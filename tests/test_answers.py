@@ -305,3 +305,14 @@ def test_a_recovery_time_no_source_gives_is_said_plainly_not_guessed(bot):
     assert "how long recovery takes" in mixed.not_covered and "recovery takes" in mixed.answer
     held = bot.ask("how long do I hold the side plank?")  # how long to hold an exercise is answered
     assert not held.refused
+
+
+@pytest.mark.parametrize(("question", "refused"), [
+    ("Three months after my c-section my outer hip aches on walks. Which exercise should I start with?", True),
+    ("I'm expecting our first in March; are side-lying leg raises ok?", True),
+    ("I had my children decades ago. How do I make the bridge harder?", False),
+])
+def test_a_time_of_life_no_source_speaks_of_is_not_answered_from_general_lines(bot, question, refused):
+    answer = bot.ask(question)
+    assert answer.refused == refused
+    assert not refused or answer.refusal_reason == "no_evidence"
