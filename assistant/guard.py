@@ -62,7 +62,8 @@ MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
         r"\bprescri(be|ption)\b (me )?(something|anything|a drug|a medicine|drugs|pills|painkillers|for the pain)\b",
         r"\bhow (much|many|often) (should|do|can|could|must) i (be )?(take|taking)\b",
         r"\bshould i (be )?(take|taking) (more|less|it|them|this|that)\b",
-        r"\bprescription (for|of|to)\b"),
+        r"\bprescription (for|of|to)\b", r"\bside[- ]effects?\b(\W+\w+){0,6}?\W+(taking|take|took|on)\b",
+        r"\b(while|since|when) (i'?m|i am|i was) (taking|on) (it|them|these|those|this|that)\b"),
     "injection": _any(r"\b(injections?|injected|inject|cortisone|steroid (shot|injection|jab)s?|steroid|prp|"
                       r"platelet[- ]rich|hyaluronic|prolotherapy|nerve block)\b",
                       r"\b(shot|jab)s? (in|into) (my|the|her|his|their) (hip|bursa|tendon|joint|bum|buttock)\b",

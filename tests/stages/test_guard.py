@@ -133,6 +133,7 @@ def test_tenderness_old_accidents_and_a_parents_advice_are_not_warning_signs(mes
 @pytest.mark.parametrize(("message", "scope"), [
     ("mri or ultrasound for my hip?", "scan"),
     ("my doctor gave me some tablets for the hip, how much should I be taking?", "medicine"),
+    ("the GP put me on naproxen. Are there side effects I should watch for while I'm on it?", "medicine"),
     ("My GP won't refer me for a scan. Should I push for one?", "scan"),
 ])
 def test_medical_asks_in_other_words_are_declined(message, scope):
