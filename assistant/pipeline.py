@@ -252,15 +252,19 @@ class Assistant:
 
     @staticmethod
     def _gist(context: list[str], asks: list[str]) -> str:
-        """What a story is about, short enough to encode in a few milliseconds: its sentences about the hip, pain or
-        an exercise, in order, up to GIST_WORDS words, then its asks; a story with none of those, its opening."""
-        about = [c for c in context if PAIN.search(c) or in_domain(c)] or context
-        chosen: list[str] = []
-        for sentence in about:
-            if chosen and sum(len(c.split()) for c in chosen) + len(sentence.split()) > GIST_WORDS:
+        """What a story is about, short enough to encode in a few milliseconds: its sentences about pain first (what
+        the person feels matters more than the training log around it), then those about the hip or an exercise,
+        up to GIST_WORDS words, in the story's order, then its asks; a story with none of those, its opening."""
+        ranked = ([c for c in context if PAIN.search(c)] + [c for c in context if not PAIN.search(c) and in_domain(c)]
+                  or context)
+        chosen: set[str] = set()
+        words = 0
+        for sentence in ranked:
+            if chosen and words + len(sentence.split()) > GIST_WORDS:
                 break
-            chosen.append(sentence)
-        return " ".join([*chosen, *asks])
+            chosen.add(sentence)
+            words += len(sentence.split())
+        return " ".join([*(c for c in context if c in chosen), *asks])
 
     def _leans_on_story(self, asks: list[str]) -> bool:
         """The asks carry too little of their own ("any advice?", "what should I do?") to search alone."""

@@ -95,3 +95,15 @@ def test_an_index_without_statements_still_loads():
 
     statements = Statements.from_store(Empty())
     assert statements.scores([0.1, 0.2]) is None and statements.best_by_passage(None) == {}
+
+
+def test_a_story_is_searched_by_what_the_person_feels_before_its_training_log():
+    from assistant.pipeline import GIST_WORDS, Assistant
+
+    log = [f"In week {n} I ran {n + 3} miles on the hills with my running club and then did a long walk."
+           for n in range(1, 6)]
+    felt = "Since then the outside of my hip aches and is tender to press."
+    gist = Assistant._gist([*log, felt], ["any advice?"])
+    assert felt in gist and gist.endswith("any advice?")
+    assert len(gist.split()) <= GIST_WORDS + len(log[0].split()) + 2
+    assert gist.index(log[0]) < gist.index(felt)  # chosen sentences keep the story's order
