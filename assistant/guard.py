@@ -37,6 +37,8 @@ MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
         rf"\b(is|could|might|would|can) (it|this|that|mine) (be )?(just )?(a |an )?(\w+ ){{0,2}}{CONDITION}\b",
         r"\b(does|do) (it|this|that|mine) sound like\b", rf"\bsounds? like (a |an )?(\w+ )?{CONDITION}\b",
         r"\bwhat('?s| is) (wrong|going on) with (me|my)\b", r"\bwhat (do|could|might) i have\b",
+        r"\bwhat (could|might|would|can) (this|it|that) be\b",
+        r"\b(is|are) (he|she|they|my (doctor|gp|physio|pt)|the (doctor|physio)) missing (something|anything)\b",
         r"\b(can|could|will|would) you (please )?diagnos", r"\bdiagnos(e|is) (me|my|this|it)\b",
         r"\bwhat('?s| is) my diagnosis\b", r"\bwhat (have i|i'?ve|i have) (done|got)\b",
         rf"\bconfirm\b.{{0,30}}\b{CONDITION}", r"\bfrom what i'?ve (described|told you|said)\b",
@@ -87,7 +89,8 @@ MEDICAL_ASKS: dict[str, re.Pattern[str]] = {
 MEDICAL = _any(MEDICAL_ASKS["medicine"].pattern, MEDICAL_ASKS["injection"].pattern)
 # A story sentence weighing a medical option is an ask about it, phrased as a thought.
 CONSIDERS = re.compile(r"\b(thinking (about|of)|considering|wondering (about|whether|if)|debating|planning (to|on)|"
-                       r"going to (get|have|ask)|tempted|offered me)\b", re.IGNORECASE)
+                       r"going to (get|have|ask)|tempted|offered me|talk(ing)? to (\w+ ){1,2}about (getting|having))\b",
+                       re.IGNORECASE)
 # A short ask that points back ("Should I say yes?", "Good idea?") asks about the sentences just before it.
 REFERS_BACK = re.compile(r"\b(it|that|this|them|those|these|one|another|yes|idea|worth it|more|increase|double|"
                          r"go up|\d+)\b", re.IGNORECASE)
@@ -168,7 +171,8 @@ def screen(question: str, similar_signs: Callable[[str], list[Sign]] | None = No
     considered = [c for c in context if CONSIDERS.search(c)]  # "I'm thinking of getting a cortisone shot"
     for ask in [*asks, *considered]:
         index = pieces.index(ask)
-        before = " ".join(pieces[max(0, index - 2): index]) if len(ask.split()) <= 6 and REFERS_BACK.search(ask) else ""
+        told = [p for p in pieces[max(0, index - 2): index] if p not in asks]  # what it points back to: the story,
+        before = " ".join(told) if len(ask.split()) <= 6 and REFERS_BACK.search(ask) else ""  # not another ask
         scopes = medical_scopes(ask) or medical_scopes(before) or (["scan"] if SCAN_NOUN.search(before) else [])
         declined += [s for s in scopes if s not in declined]
         if not scopes and ask in asks:

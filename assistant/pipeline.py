@@ -22,7 +22,7 @@ from .redflag_similarity import Exemplars, embed_pieces
 from .redflags import LABELS, PAIN, PERSONAL, Sign
 from .retrieve import RETRIEVERS, Hit, Mode, PassageRetriever, Query
 from .statements import Statements
-from .text import ASK_PHRASE, RECOVERY_TIME, SITUATION_ASK, TIMELINE_ASK, normalise, split_asks, sub_asks
+from .text import ASK_PHRASE, CAUSE_ASK, RECOVERY_TIME, SITUATION_ASK, TIMELINE_ASK, normalise, split_asks, sub_asks
 from .vocabulary import content_words
 
 if TYPE_CHECKING:
@@ -235,6 +235,8 @@ class Assistant:
                 if PAIN.search(focus):  # the cause of pain needs an assessment: said first, and cited
                     draft.points[:0] = self._fixed_points(CANNOT_DIAGNOSE)
                     draft.lead = "I can't tell what is causing it; here is what my sources say:"
+                    if any(CAUSE_ASK.search(a) for a in asks) and "diagnosis" not in declined:
+                        declined.append("diagnosis")  # declined by that first line: no closing note repeats it
                 draft.points += self._fixed_points(WARNING_SIGNS)
             else:
                 draft = draft_answer(search_text, query, hits, self.settings.max_points)

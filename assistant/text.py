@@ -88,6 +88,11 @@ def split_asks(text: str) -> tuple[list[str], list[str]]:
     return asks, [s for s in parts_ if s not in asks]
 
 
+# An ask for the cause of the person's own pain: a story answered in parts declines it in its first line.
+CAUSE_ASK = re.compile(r"\b(why (does|do|is|am|would)|what('?s| is) (causing|going on|happening|wrong)|"
+                       r"what (causes|could cause|(could|might|would) be (the )?(cause|causing|reason))|"
+                       r"how (do|can|would|will) i (know|tell)|what (could|might|would|can) (this|it|that) be|"
+                       r"any idea what|what have i done|what is it\b)", re.IGNORECASE)
 # "Why does my outer hip hurt?", "how do I know if I have a tear?", "what should I do?": an ask about the
 # person's own situation, answered in parts (glute cannot diagnose; what the sources say; the warning signs).
 SITUATION_ASK = re.compile(r"\b(why (does|do|is|am|would)|what('?s| is) (causing|going on|happening)|"

@@ -155,3 +155,19 @@ def test_a_recovery_time_ask_is_told_from_a_dosage_ask(message, asks_a_time):
 def test_a_sentence_asking_two_things_is_read_as_two_asks():
     assert sub_asks(["which exercises help, and how long until it heals?"]) == ["which exercises help",
                                                                                "how long until it heals?"]
+
+
+def test_a_short_ask_pointing_back_inherits_the_story_not_the_ask_before_it():
+    verdict = screen("The outer part of my thigh aches when I jog. What could this be? What can I do for it?")
+    assert verdict.action == "partial" and verdict.declined == ("diagnosis",)
+    assert "What can I do for it?" in verdict.keep
+
+
+@pytest.mark.parametrize(("message", "scope"), [
+    ("My GP said it's just tight muscles. Is he missing something?", "diagnosis"),
+    ("I'm seeing my doctor on Friday to talk to her about getting a steroid jab. Which exercises meanwhile?",
+     "injection"),
+])
+def test_second_opinions_and_plans_are_medical_asks(message, scope):
+    verdict = screen(message)
+    assert verdict is not None and scope in verdict.declined
