@@ -186,7 +186,7 @@ def entity_in(catalog: Catalog, question: str, doc: str) -> Entity:
         return catalog.entity(doc, said=True)
     link = next(link for link in catalog.links(question) if link.doc_id == doc)
     start, end = original_span(question, link.start, link.end)
-    before = re.search(r"\b(the|my|your)\s+$", question[:start], re.IGNORECASE)
+    before = re.search(r"\b(the|my|your|an?)\s+$", question[:start], re.IGNORECASE)
     phrase = (before.group(0) if before else "") + question[start:end]
     if QUESTION_WORDS.search(phrase):  # an alias that is itself a question ("how hard should exercise feel")
         return catalog.entity(doc, said=False)

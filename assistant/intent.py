@@ -27,7 +27,7 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                     r"never)\b",
         "howto": r"\b(how (do|to|should|can) (i |you )?(do|perform|start|execute)|how do i do|how to do|how to$|"
                  r"(right|correct|proper|best) way|"
-                 r"step[- ]by[- ]step|steps|instructions?|technique|set ?up|how is it done|"
+                 r"step[- ]by[- ]step|(?<!many )steps|instructions?|technique|set ?up|how is it done|"
                  r"proper(ly)?|correctly|walk me through|explain how)\b",
         "tips": r"\b(tips?|cues?|form|focus(ing)? on|keep in mind|posture|positio\w*|align\w*|balance|mirror|"
                 r"pointed|toes?)\b",
@@ -37,7 +37,8 @@ INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
         "equipment": r"\b(equipment|need|gear|bands?|weights?|dumbbells?|barbell|mat|tube|handles?)\b",
         "measure": r"\b(how (high|tall|low|far|deep|wide|big)|height|hight|heigth|hieght|depth|distance|"
                    r"inch(es)?|cm)\b",
-        "dosage": r"\b(how (long|many|often|much)|reps?|repetitions?|sets?|seconds?|hold(s|ing)?|"
+        "dosage": r"\b(how (long|many|often|much)|reps?|repetitions?|sets?|seconds?|"
+                  r"hold(s|ing)?(?! (on|onto|my|your)\b)|"  # holding on to a support, or your breath, is no hold
                   r"duration|frequency|times)\b",
         "why": r"\b(why|benefits?|good for|help(s)? with|purpose|point of|what for)\b",
         "about": r"(\btell me about\b|\bwhat (is|are)( an?| the)?$|\bexplain\b|\bdescribe\b|\boverview\b|^about\b|"

@@ -21,6 +21,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 SHORT_NAME = 5  # names this short must match a whole word exactly
+PLURAL = re.compile(r"[^sui]s$")  # a name in the plural ("runners", not "gluteus" or "stress")
 COVERAGE = 0.85  # share of a name the matched part of the question must span
 PREFIX = 3  # a typo rarely hits the first three letters of a word
 WORD_START = 2  # ... and the first two of each word of a name appear in a fuzzy match of it
@@ -51,10 +52,15 @@ class Linker:
 
     def __init__(self, names: Iterable[tuple[str, str]]):
         table: dict[str, str] = {}
+        singulars: list[tuple[str, str]] = []
         for doc_id, name in names:
             key = normalize(name)
             if len(key) >= 2:  # "pt" is a real name; names this short only match as whole words
                 table.setdefault(key, doc_id)
+            if PLURAL.search(key) and len(key) > SHORT_NAME:  # "runners" also names "a runner"
+                singulars.append((key[:-1], doc_id))
+        for key, doc_id in singulars:  # after every written name, so none of them is taken over
+            table.setdefault(key, doc_id)
         self.names = sorted(table.items(), key=lambda item: -len(item[0]))
         aliases = [alias for alias, _ in self.names]
         # Only names sharing a word beginning with the question can match, fuzzily or not: index them by those

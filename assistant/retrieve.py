@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 from .chunking import STATEMENT, Chunk
-from .intent import detect_intents, general_route, preferred_sections
+from .intent import INTENT_LINES, INTENT_SECTIONS, detect_intents, general_route, preferred_sections
 from .linking import Linker, normalize
-from .vocabulary import Vocabulary, content_words
+from .vocabulary import Vocabulary, content_words, heading_words
 
 if TYPE_CHECKING:
     from .statements import Statements
@@ -33,6 +33,9 @@ SECTION_BONUS = 1.5 / RRF_K
 ESCALATION_DOC = "when-to-see-a-clinician"  # its sections are for warning signs, named or asked about
 ESCALATION_PENALTY = 1.0 / RRF_K
 STATEMENT_WEIGHT = 0.5  # the best-statement ranking counts half as much as the dense and lexical ones
+BEST_LINE_BONUS = 0.75 / RRF_K  # a named exercise's passage holding the line clearly closest to an intent-less question
+CLEAR_LEAD = 0.04  # cosine by which that line must beat every other passage's best (closer is noise) for any bonus;
+                   # twice this earns all of it
 HEADING_BONUS = 1.0 / RRF_K  # times the share of a topic section's heading words the question uses
 MIN_HEADING_SHARE = 0.5  # and two of its words, when it has two: one shared word of several is chance
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -71,6 +74,7 @@ class Query:
     names_exercise: bool = False  # one of the links is an exercise (not only a topic)
     route: tuple[str, str] | None = None  # (entry, section) for a general question about exercising
     subject_terms: frozenset[str] = frozenset()  # stemmed content words outside the names it links
+    heading_terms: frozenset[str] = frozenset()  # the same, with the everyday words a heading may use ("helps")
 
 
 class PassageRetriever(Protocol):
@@ -131,6 +135,16 @@ class Retriever:
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
         self.heading_terms = {c.chunk_id: self._terms(c.section) for c in chunks if c.kind == "topic"}
+        names_of: dict[str, list[str]] = {}
+        for doc_id, name in sorted(names):
+            names_of.setdefault(doc_id, []).append(name)
+        self.heading_names = {c.chunk_id: self._name_in_heading(c, names_of.get(c.doc_id, []))
+                              for c in chunks if c.kind == "topic"}
+        self.intent_lines = {(c.doc_id, intent): set() for c in chunks for intent in INTENT_LINES}
+        for chunk in chunks:  # which sections of each entry hold the kind of line an intent asks for
+            for intent, pattern in INTENT_LINES.items():
+                if any(pattern.search(line) for line in chunk.text.splitlines()):
+                    self.intent_lines[(chunk.doc_id, intent)].add(chunk.section)
         self.vocabulary = Vocabulary(f"{c.embed_text} {' '.join(c.aliases)}" for c in chunks)
 
     def understand(self, question: str) -> Query:
@@ -139,11 +153,15 @@ class Retriever:
         for link in sorted(found, key=lambda link: -link.start):
             unlinked = unlinked[: link.start] + " " + unlinked[link.end :]
         intents = detect_intents(unlinked)  # "single-leg balance" names an exercise, not a wish for tips
+        searched = self.vocabulary.in_corpus_terms(unlinked)
         links = [link.doc_id for link in found]
-        return Query(question, self.vocabulary.in_corpus_terms(question), links, intents, preferred_sections(intents),
-                     self.vocabulary.unknown(unlinked), names_exercise=self._any_exercise(links),
+        names_exercise = self._any_exercise(links)
+        sections = preferred_sections(intents) if names_exercise else []  # only an exercise's sections are by intent
+        return Query(question, self.vocabulary.in_corpus_terms(question), links, intents, sections,
+                     self.vocabulary.unknown(unlinked), names_exercise=names_exercise,
                      route=None if found else general_route(question, intents),
-                     subject_terms=self._terms(self.vocabulary.in_corpus_terms(unlinked)))
+                     subject_terms=self._terms(searched),
+                     heading_terms=frozenset(self._stemmer.stemWords(heading_words(searched))))
 
     def names(self, text: str) -> list[str]:
         """The entries (doc ids) `text` names by title or alias, whether or not linking is on."""
@@ -170,16 +188,60 @@ class Retriever:
     def _terms(self, text: str) -> frozenset[str]:
         return frozenset(self._stemmer.stemWords(content_words(text)))
 
-    def _heading_bonus(self, chunk_id: str, question_terms: frozenset[str]) -> float:
+    def _name_in_heading(self, chunk: Chunk, names: list[str]) -> frozenset[str]:
+        """The words of a heading that spell one of `names`, its own entry's ("Exercises a physical therapist may
+        use"), when the heading says more than the name."""
+        heading = self._stemmer.stemWords(normalize(chunk.section).split())
+        found: set[str] = set()
+        for name in names:
+            words = self._stemmer.stemWords(normalize(name).split())
+            if words and any(heading[i : i + len(words)] == words for i in range(len(heading) - len(words) + 1)):
+                found |= self._terms(name)
+        return frozenset(found) if self.heading_terms[chunk.chunk_id] - found else frozenset()
+
+    def _heading_bonus(self, hit: Hit, question_terms: frozenset[str], links: list[str]) -> float:
         """Topic sections are headed by what they answer ("The first session"): a question using most of a
-        heading's words, besides the names that linked the entry, is asking for that section."""
+        heading's words, besides the names that linked the entry, is asking for that section. A heading that
+        names its own entry ("Exercises a physical therapist may use") is named by any question naming the
+        entry ("what exercises would a physio give?"), when the passage is also close in meaning: a name is weak
+        evidence of the section wanted."""
+        chunk_id = hit.chunk_id
         heading = self.heading_terms.get(chunk_id)
         if not heading:
             return 0.0
+        if hit.chunk.doc_id in links and ("dense" in hit.ranks or "statement" in hit.ranks):
+            question_terms = question_terms | self.heading_names[chunk_id]
         shared = len(heading & question_terms)
         if shared < min(2, len(heading)) or shared < MIN_HEADING_SHARE * len(heading):
             return 0.0
         return HEADING_BONUS * shared / len(heading)
+
+    def _section_order(self, query: Query, doc_id: str) -> list[str]:
+        """The sections of a named exercise its intents ask for, most wanted first: intent by intent, in the order
+        the intent lists them, except that an intent answered by one kind of line ("how many?") wants first the
+        sections of this exercise that hold such a line (its Cautions, when the repetitions are set there)."""
+        if not query.sections or self.by_doc[doc_id][0].kind != "exercise":
+            return []
+        order: list[str] = []
+        for intent in query.intents:
+            wanted = [s for s in INTENT_SECTIONS[intent] if s not in order]
+            if intent in INTENT_LINES:
+                holding = self.intent_lines.get((doc_id, intent), set())
+                wanted.sort(key=lambda s: s not in holding)
+            order += wanted
+        return order
+
+    @staticmethod
+    def _best_line_bonus(chunk: Chunk, best_of: dict[str, float],
+                         entry_best: dict[str, tuple[float, float]]) -> float:
+        """A named exercise whose question asks for no particular section ("what level is it?"): the passage
+        holding its line closest to the question is pulled forward, when that line is clearly closer than the
+        best line of any other passage of it."""
+        score = best_of.get(chunk.chunk_id)
+        top, runner_up = entry_best.get(chunk.doc_id, (None, None))
+        if score is None or top is None or score < top:
+            return 0.0
+        return BEST_LINE_BONUS * min(1.0, max(0.0, (top - runner_up - CLEAR_LEAD) / CLEAR_LEAD))
 
     def dense_ranking(self, vector: list[float], n: int) -> list[tuple[str, float]]:
         """Ids and cosine similarities only: the chunks are already in memory, and fetching their documents and
@@ -252,12 +314,20 @@ class Retriever:
         for h in hits.values():  # warning-sign sections answer questions about them, not every question on pain
             if h.chunk.doc_id == ESCALATION_DOC and ESCALATION_DOC not in query.links:
                 h.score -= ESCALATION_PENALTY
+        orders = {doc_id: self._section_order(query, doc_id) for doc_id in query.links}
+        entry_best: dict[str, tuple[float, float]] = {}  # each named exercise's best and second-best passage
+        for doc_id in query.links if not query.sections else ():
+            scores = sorted((best_of[c.chunk_id] for c in self.by_doc.get(doc_id, []) if c.chunk_id in best_of),
+                            reverse=True)
+            if len(scores) > 1 and self.by_doc[doc_id][0].kind == "exercise":
+                entry_best[doc_id] = (scores[0], scores[1])
         for h in hits.values():  # sections are per exercise: the intent only counts for the one named
-            if h.chunk.kind == "exercise" and h.chunk.section in query.sections and h.chunk.doc_id in query.links:
-                order = query.sections.index(h.chunk.section)
-                h.score += SECTION_BONUS / (1 + 0.5 * order)
+            order = orders.get(h.chunk.doc_id, [])
+            if h.chunk.kind == "exercise" and h.chunk.section in order:
+                h.score += SECTION_BONUS / (1 + 0.5 * order.index(h.chunk.section))
             elif h.chunk.kind == "topic" and not query.names_exercise:
-                h.score += GENERAL_TOPIC_BONUS + self._heading_bonus(h.chunk_id, query.subject_terms)
+                h.score += GENERAL_TOPIC_BONUS + self._heading_bonus(h, query.heading_terms, query.links)
+            h.score += self._best_line_bonus(h.chunk, best_of, entry_best)
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk_id))[:k]
         for h in ranked:
             h.statements = self.statements.of_passage(h.chunk_id, line_scores) if self.statements else []

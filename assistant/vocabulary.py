@@ -32,13 +32,17 @@ week weekly weeks well went were what whats when where whether which while whys 
 workouts works worth would wrong year years yes yesterday your youre yourself
 """.split())
 # Words that frame a question or join it, never its subject.
-FUNCTION_WORDS = GENERIC | frozenset(STOPWORDS_EN) | frozenset("how who why you my its can may did has had our any"
-                                                             .split())
+STOPWORDS = frozenset(STOPWORDS_EN) | frozenset("how who why you my its can may did has had our any".split())
+FUNCTION_WORDS = GENERIC | STOPWORDS
 MIN_LENGTH = 4
 PREFIX = 5
 MAX_TYPO_EDITS = 1  # "exercize" and "hipp" are typos of corpus words, not new subjects
 MAX_REMEMBERED = 50_000  # words whose resolution is kept
 MIN_CORRECTED = 6  # shorter words are known by a near corpus word but searched as written
+# Endings that make a word of degree or direction from another word without changing its subject; the
+# stemmer keeps them ("lowest", "easiest" -> "easi", "inwards"). Each with what replaces it.
+# A direction ending may stand on a function word ("in", "back"); a degree ending only on a corpus word.
+DERIVED_ENDINGS = (("iest", "y", False), ("est", "", False), ("wards", "", True), ("ward", "", True))
 # Everyday words people use for what the entries call something else. Each maps to corpus words with the
 # same meaning; it never adds a subject of its own (a lay word for something the corpus lacks stays unknown).
 LAY_TERMS: dict[str, str] = {
@@ -84,10 +88,25 @@ class Vocabulary:
             return word
         if word in LAY_TERMS:
             return f"{word} {LAY_TERMS[word]}"
+        base = self._derived_base(word)  # "lowest", "inwards": a known word with a degree or direction ending
+        if base:
+            return word if base in FUNCTION_WORDS else f"{word} {base}"
         corrected = self._one_typo_from(word)
         if corrected:  # a short word one letter from a corpus word is as likely a real word ("night", "might")
             return corrected if len(word) >= MIN_CORRECTED else word
         return word if len(word) >= PREFIX and word[:PREFIX] in self._prefixes else None  # "injured" ~ "injury"
+
+    def _derived_base(self, word: str) -> str | None:
+        """The known word (or function word: "in", "back") that `word` makes with a superlative or direction
+        ending, which the stemmer leaves on ("lowest" is not stemmed to "low", "inwards" not to "in")."""
+        for ending, replacement, on_function_word in DERIVED_ENDINGS:
+            base = word[: -len(ending)] + replacement
+            if not word.endswith(ending) or len(base) < (2 if on_function_word else 3):
+                continue
+            for b in (base, base[:-1] if base[-1] == base[-2] else base, base + "e"):  # "biggest", "safest"
+                if on_function_word if b in FUNCTION_WORDS else b in self.words or self._stem(b) in self._stems:
+                    return b
+        return None
 
     def _one_typo_from(self, word: str) -> str | None:
         """The commonest corpus word one edit away, else a lay term one edit away with its expansion."""
@@ -111,3 +130,9 @@ class Vocabulary:
 def content_words(text: str) -> list[str]:
     """The words of `text` that can carry its subject ("run", "muscle"), for matching it against headings."""
     return [w for w in normalize(text).split() if len(w) >= 3 and w not in FUNCTION_WORDS]
+
+
+def heading_words(text: str) -> list[str]:
+    """Content words with the everyday words a section heading may also use ("what has helped", "how it should
+    feel"): matched against the heading's own content words, they count only where the heading has them."""
+    return [w for w in normalize(text).split() if len(w) >= 3 and w not in STOPWORDS]

@@ -324,3 +324,47 @@ def test_a_story_asking_for_the_cause_declines_it_in_its_first_line_only(bot):
     assert not answer.refused and answer.declined == ["diagnosis"]
     assert answer.answer.startswith("I can't tell what is causing it")
     assert "I can't advise on" not in answer.answer  # the first line said it; no closing note repeats it
+
+
+# Section choice (issue 18): where an intent keyword alone would send the answer to the wrong section.
+SECTION_CHOICE = [
+    # a counted word is no wish for instructions, and the count is in the section holding the repetitions line
+    ("for the crab walk, how many steps should I do before I rest?", {"resisted-side-step#cautions"}),
+    # "hold" in its everyday senses asks for no dosage
+    ("is it ok to hold on to a wall during the hip hitch?", {"hip-hitch#make-it-easier"}),
+    ("do I hold my breath while I balance on one leg?",
+     {"single-leg-balance#common-mistakes", "single-leg-balance#tips"}),
+    # no intent keyword: the passage whose line is clearly the closest
+    ("what grade of difficulty is the single leg deadlift?", {"single-leg-deadlift#at-a-glance"}),
+    # a heading in everyday words ("helps" / "What has helped"); a topic's sections are not chosen by intent
+    ("what helps with trochanteric bursitis?", {"weakness-and-pain#what-has-helped"}),
+    # a heading that names its own entry is named by another of the entry's names
+    ("what exercises would my physio likely give me?", {"physical-therapy#exercises-a-physical-therapist-may-use"}),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), SECTION_CHOICE)
+def test_the_section_is_chosen_by_what_the_question_asks(bot, question: str, expected: set[str]):
+    answer = bot.ask(question)
+    assert not answer.refused, answer.answer
+    assert answer.citations[0].chunk_id in expected, [c.chunk_id for c in answer.citations]
+    check_citations(answer)
+
+
+def test_a_count_ask_wants_first_the_section_that_sets_the_count(bot):
+    query, hits = bot.search("how many reps of the crab walk?", 5)
+    assert query.intents == ["dosage"]
+    assert hits[0].chunk_id == "resisted-side-step#cautions"  # its At a glance gives no number
+
+
+def test_words_made_from_known_ones_are_known_and_others_are_not(bot):
+    assert bot.retriever.unknown("my knee drifts inwards and my foot turns outwards") == []
+    assert bot.retriever.unknown("which is the lowest load and the safest?") == []
+    assert bot.retriever.unknown("an honest forest") == ["honest", "forest"]  # no known word with an ending
+    answer = bot.ask("my knee drifts inwards on step ups")
+    assert not answer.refused and answer.citations[0].doc_id == "lateral-step-up"
+
+
+def test_a_plural_name_said_in_the_singular_names_its_entry(bot):
+    assert bot.retriever.names("as a runner, do I need these?") == ["running-injuries"]
+    assert bot.retriever.names("how do I do a clamshell?") == ["clamshell"]

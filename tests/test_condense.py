@@ -411,3 +411,18 @@ def test_without_an_encoder_a_problem_is_weighed_by_shared_words(catalog):
     quoted = [(chunk.chunk_id, line) for line, chunk in got.draft.points]
     assert quoted[0] == ("clamshell#common-mistakes", "Letting your pelvis rock or shift as the knee moves.")
     assert "clamshell#make-it-easier" in {chunk_id for chunk_id, _ in quoted}
+
+
+def test_a_topic_named_in_the_singular_is_carried_to_the_follow_up(bot):
+    first, evidence = play(bot, "as a runner, is a weak glute med linked to knee trouble?",
+                           "what does the research say about it?")
+    assert docs(first) == {"running-injuries"}
+    assert "a runner" in evidence.standalone_question and docs(evidence) == {"running-injuries"}
+    assert reads_like_a_sentence(evidence.standalone_question)
+
+
+def test_the_list_a_physio_may_give_is_then_chosen_from(bot):
+    listed, easiest = play(bot, "what exercises would my physio likely give me?", "which of them is easiest?")
+    assert listed.citations[0].chunk_id == "physical-therapy#exercises-a-physical-therapist-may-use"
+    assert not easiest.refused and easiest.citations[0].chunk_id == "clamshell#at-a-glance"
+    check_citations(easiest)

@@ -124,3 +124,14 @@ def test_the_lookups_the_pipeline_uses():
 
 def test_without_linking_a_name_pulls_nothing():
     assert Retriever(CHUNKS, None, linking=False).understand("how do I make clamshells harder?").links == []
+
+
+@pytest.mark.parametrize(("question", "intents"), [
+    ("how many steps do I take before turning?", ["dosage"]),  # the steps counted, not the steps to follow
+    ("what are the steps?", ["howto"]),
+    ("can I hold onto a rail?", []),  # holding on, or holding your breath, is no hold of a position
+    ("is it bad to hold your breath?", []),
+    ("how long do I hold it at the top?", ["dosage"]),
+])
+def test_a_counted_word_or_an_everyday_hold_is_not_an_intent(question: str, intents: list[str]):
+    assert detect_intents(question) == intents
