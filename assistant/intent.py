@@ -102,6 +102,9 @@ def detect_intents(question: str) -> list[str]:
     found = [name for name, pattern in INTENT_PATTERNS.items() if pattern.search(question)]
     if "harder" in found and "easier" in found and re.search(r"\btoo (easy|simple)\b", question, re.IGNORECASE):
         found.remove("easier")
+    elif "harder" in found and "easier" in found and re.search(r"\btoo (hard|difficult|tough|much)\b", question,
+                                                                re.IGNORECASE):
+        found.remove("harder")  # "moving up ... it feels too hard": they want it easier
     if "harder" in found or "easier" in found:
         found = [i for i in found if i not in ("howto", "equipment", "mistakes")]
     return found

@@ -68,6 +68,7 @@ def test_a_name_inside_a_word_does_not_link(linker: Linker):
 
 @pytest.mark.parametrize(("question", "intents", "first_section"), [
     ("how do I make clamshells harder?", ["harder"], "Make it harder"),
+    ("I moved up a band and now clamshells feel too hard", ["easier"], "Make it easier"),
     ("how do I do a side plank?", ["howto"], "How to do it"),
     ("the side plank is too easy, what next?", ["harder"], "Make it harder"),
     ("what mistakes should I avoid?", ["mistakes"], "Common mistakes"),
