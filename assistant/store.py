@@ -28,6 +28,7 @@ CURRENT = "CURRENT"
 COMPLETE = "COMPLETE"
 FINGERPRINT = {"embedding_model": EMBEDDING_MODEL_NAME, "embedding_dim": EMBEDDING_DIM, "schema": SCHEMA_VERSION}
 REBUILD_HINT = "Run `glute ingest --rebuild`."
+GET_PAGE = 10_000  # records per chromadb get: one get of more than SQLite's 32,766 variables fails
 
 
 def chroma_client(path: Path):
@@ -68,11 +69,27 @@ class ReadStore:
     def get(self, ids: str | list[str] | None = None, where: dict | None = None, limit: int | None = None,
             offset: int | None = None, where_document: dict | None = None,
             include: list[str] | None = None) -> dict:
-        """The same as langchain_chroma.Chroma.get."""
-        kwargs = {"ids": ids, "where": where, "limit": limit, "offset": offset, "where_document": where_document}
+        """The same as langchain_chroma.Chroma.get, for any number of records: chromadb reads one get in a single
+        SQLite statement with a variable per record, which fails past SQLite's limit (32,766: "too many SQL
+        variables", e.g. every statement of a 100x corpus), so a read of more than GET_PAGE records is made in
+        pages of GET_PAGE and joined. A read of fewer records is one get, as before."""
+        kwargs: dict = {"where": where, "where_document": where_document}
         if include is not None:
             kwargs["include"] = include
-        return self._collection.get(**kwargs)
+        if isinstance(ids, list) and len(ids) > GET_PAGE:
+            return _joined([self.get(ids[start : start + GET_PAGE], where, None, None, where_document, include)
+                            for start in range(0, len(ids), GET_PAGE)])
+        if ids is not None or (limit is not None and limit <= GET_PAGE):
+            return self._collection.get(ids=ids, limit=limit, offset=offset, **kwargs)
+        pages, start, wanted = [], offset or 0, limit
+        while True:
+            size = GET_PAGE if wanted is None else min(GET_PAGE, wanted)
+            page = self._collection.get(limit=size, offset=start, **kwargs)
+            if not pages or page["ids"]:
+                pages.append(page)
+            start, wanted = start + size, None if wanted is None else wanted - len(page["ids"])
+            if len(page["ids"]) < size or wanted == 0:
+                return _joined(pages)
 
     def nearest(self, vector: list[float], n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """The ids and cosine distances of the n records nearest to `vector` (matching `where`), nearest first:
@@ -90,6 +107,24 @@ class ReadStore:
         if attribute.startswith("__") or attribute in ("_client", "_name", "_collection", "_threads", "_view"):
             raise AttributeError(attribute)
         return getattr(self.view, attribute)
+
+
+def _joined(pages: list[dict]) -> dict:
+    """One get result from the pages of a paged get: every per-record field concatenated, in page order."""
+    if len(pages) == 1:
+        return pages[0]
+    joined = dict(pages[0])
+    for key, first in pages[0].items():
+        if key == "included" or first is None:
+            continue
+        parts = [page[key] for page in pages]
+        if hasattr(first, "shape"):  # chromadb gives embeddings as one numpy array
+            import numpy as np
+
+            joined[key] = np.concatenate([part for part in parts if len(part)]) if any(map(len, parts)) else first
+        else:
+            joined[key] = [item for part in parts for item in part]
+    return joined
 
 
 def check_fingerprint(metadata: dict | None, where: str) -> None:

@@ -45,6 +45,7 @@ vector = (hidden * mask[..., None]).sum(axis=1) / mask.sum()
 vector /= np.linalg.norm(vector)
 """
 READY = "glute is running at"
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
 IGNORED_ENV = ("GLUTE_CHROMA_URL", "GLUTE_AUTH")
 
 
@@ -121,13 +122,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(index_dir: Path, log_path: Path, timeout: float = 240,
-                   encoder: str | None = None) -> Iterator[tuple[str, int]]:
-    """A `glute serve` subprocess on a free loopback port (with GLUTE_ENCODER=`encoder` when given); yields
-    (url, pid) once it says it is running."""
+def running_server(index_dir: Path, log_path: Path, timeout: float = 240, encoder: str | None = None,
+                   mcp: bool = False) -> Iterator[tuple[str, int]]:
+    """A `glute serve` subprocess on a free loopback port (with GLUTE_ENCODER=`encoder` when given, and `--mcp`
+    when `mcp`); yields (url, pid) once it says it is running."""
     port = free_port()
     with log_path.open("w", encoding="utf-8") as errors:
-        proc = subprocess.Popen([*glute_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen([*glute_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 *(["--mcp"] if mcp else [])],
                                 env=bench_env(index_dir, encoder), stdout=subprocess.PIPE, stderr=errors, text=True,
                                 cwd=REPO_ROOT)
         lines: queue.Queue[str | None] = queue.Queue()
@@ -245,6 +247,30 @@ class OpenAISender:
         self.http.close()
 
 
+class McpSender:
+    """The same question as a call of the MCP tool `ask` (`POST /mcp`, JSON-RPC `tools/call`, streamable HTTP),
+    as an MCP client sends each call; the server is stateless, so a call needs no session. A reply counts when it
+    is not an error and carries the answer JSON as structured content."""
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.url = f"{url}mcp"
+        self.http = httpx.Client(timeout=60, headers=MCP_HEADERS)
+        self.calls = 0
+
+    def __call__(self, question: str) -> bool:
+        self.calls += 1
+        reply = self.http.post(self.url, json={"jsonrpc": "2.0", "id": self.calls, "method": "tools/call",
+                                               "params": {"name": "ask", "arguments": {"question": question}}})
+        reply.raise_for_status()
+        result = reply.json().get("result") or {}
+        return not result.get("isError") and "answer" in (result.get("structuredContent") or {})
+
+    def close(self) -> None:
+        self.http.close()
+
+
 def drive(senders: list, per_client: int, questions: list[str]) -> dict[str, float | int]:
     """One thread per sender, all released at once, each sending `per_client` questions in turn."""
     from .report import percentile
@@ -284,16 +310,20 @@ def drive(senders: list, per_client: int, questions: list[str]) -> dict[str, flo
             "errors": errors, "seconds": round(wall, 2)}
 
 
-def throughput(url: str, clients: int, per_client: int, questions: list[str], default_client: bool = False) -> dict:
+def throughput(url: str, clients: int, per_client: int, questions: list[str], default_client: bool = False,
+               mcp: bool = False) -> dict:
     """`clients` threads each with its own gradio_client.Client; then the same load over plain HTTP, then through
-    the OpenAI-compatible /v1/chat/completions, and optionally through clients left at gradio_client's default
-    ssl_verify=True."""
+    the OpenAI-compatible /v1/chat/completions, with `mcp` through the MCP tool, and optionally through clients
+    left at gradio_client's default ssl_verify=True."""
     keys = ("rps", "p50_ms", "p95_ms", "errors")
     level = drive([GradioSender(url) for _ in range(clients)], per_client, questions)
     raw = drive([HttpSender(url) for _ in range(clients)], per_client, questions)
     level["raw_http"] = {k: raw[k] for k in keys}
     openai_api = drive([OpenAISender(url) for _ in range(clients)], per_client, questions)
     level["openai_api"] = {k: openai_api[k] for k in keys}
+    if mcp:
+        tool = drive([McpSender(url) for _ in range(clients)], per_client, questions)
+        level["mcp"] = {k: tool[k] for k in keys}
     if default_client:
         slow = drive([GradioSender(url, ssl_verify=True) for _ in range(clients)], per_client, questions)
         level["default_ssl_client"] = {k: slow[k] for k in keys}

@@ -71,33 +71,67 @@ def real_stories(min_chars: int = 200) -> Questions:
     return [(q["question"], q.get("history") or None) for q in items if len(q["question"]) >= min_chars]
 
 
-def warm_latency(bot, questions: Questions, rounds: int) -> dict[str, Any]:
-    """Encode and ask each question in turn (same machine state for both), after one untimed warm-up pass."""
-    for question, history in questions:
-        bot.embeddings.embed_query(question)
-        bot.ask(question, history)
-    encodes, asks, answered, paired = [], [], [], []
-    stages: dict[str, list[float]] = defaultdict(list)
-    for _ in range(rounds):
+class WarmSamples:
+    """One bot's timings over rounds of the question set: encode, ask, and the stages of each answer."""
+
+    def __init__(self) -> None:
+        self.encodes: list[float] = []
+        self.asks: list[float] = []
+        self.answered: list[float] = []
+        self.paired: list[float] = []
+        self.stages: dict[str, list[float]] = defaultdict(list)
+
+    def one_round(self, bot, questions: Questions) -> None:
+        """Encode and ask each question in turn (the same machine state for both)."""
         for question, history in questions:
             started = time.perf_counter()
             bot.embeddings.embed_query(question)
-            encodes.append(_ms(started))
+            self.encodes.append(_ms(started))
             started = time.perf_counter()
             answer = bot.ask(question, history)
-            asks.append(_ms(started))
+            self.asks.append(_ms(started))
             if not answer.refused:
-                answered.append(asks[-1])
+                self.answered.append(self.asks[-1])
             if "embed" in answer.timings_ms:
-                paired.append(asks[-1] / encodes[-1])
+                self.paired.append(self.asks[-1] / self.encodes[-1])
             for stage, ms in answer.timings_ms.items():
                 if not (stage in ("retrieve", "compose") and ms == 0.0):  # refusals fill skipped stages with 0
-                    stages[stage].append(ms)
-    return {"encode_p50_ms": percentile(encodes, 50), "encode_p95_ms": percentile(encodes, 95),
-            "ask_p50_ms": percentile(asks, 50),
-            "ask_p95_ms": percentile(asks, 95), "answered_p50_ms": percentile(answered, 50),
-            "paired_ratio_p50": percentile(paired, 50),
-            "stages_ms": {s: round(percentile(stages[s], 50), 3) for s in STAGES if stages[s]}}
+                    self.stages[stage].append(ms)
+
+    def summary(self) -> dict[str, Any]:
+        return {"encode_p50_ms": percentile(self.encodes, 50), "encode_p95_ms": percentile(self.encodes, 95),
+                "ask_p50_ms": percentile(self.asks, 50), "ask_p95_ms": percentile(self.asks, 95),
+                "answered_p50_ms": percentile(self.answered, 50), "paired_ratio_p50": percentile(self.paired, 50),
+                "stages_ms": {s: round(percentile(self.stages[s], 50), 3) for s in STAGES if self.stages[s]}}
+
+
+def warm_up(bot, questions: Questions) -> None:
+    """One untimed pass: lazy loading and caches are not what the warm numbers measure."""
+    for question, history in questions:
+        bot.embeddings.embed_query(question)
+        bot.ask(question, history)
+
+
+def warm_latency(bot, questions: Questions, rounds: int) -> dict[str, Any]:
+    """Encode and ask each question in turn, `rounds` times, after one untimed warm-up pass."""
+    return warm_latencies({"bot": bot}, questions, rounds)["bot"]
+
+
+def warm_latencies(bots: dict[str, Any], questions: Questions, rounds: int) -> dict[str, dict[str, Any]]:
+    """`warm_latency` for several bots at once, interleaved: round by round each bot takes its turn, the order
+    flipping every round (a, b, b, a, a, b, ...), so that a burst of load from other processes on the machine falls
+    on all of them alike instead of on whichever happened to run then."""
+    samples = {name: WarmSamples() for name in bots}
+    for bot in bots.values():
+        warm_up(bot, questions)
+    for name in interleaved(list(bots), rounds):
+        samples[name].one_round(bots[name], questions)
+    return {name: found.summary() for name, found in samples.items()}
+
+
+def interleaved(names: list[str], rounds: int) -> list[str]:
+    """The turns of `warm_latencies`: every name once per round, the order flipping each round."""
+    return [name for round_ in range(rounds) for name in (names if round_ % 2 == 0 else names[::-1])]
 
 
 def _timed_ingest(settings: Settings):
@@ -167,12 +201,12 @@ def measure_size(name: str, factor: int, real: Settings, work: Path, plan: Plan,
 
 def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log, encoder: str | None = None,
                   throughput_levels: dict[int, int] | None = None) -> dict[str, Any]:
-    """Memory of a running `glute serve` after 50 questions, then its /ask API and its OpenAI-compatible
-    /v1/chat/completions under 1, 4 and 16 clients."""
+    """Memory of a running `glute serve --mcp` after 50 questions, then every API under 1, 4 and 16 clients: /ask
+    (gradio_client and plain HTTP), the OpenAI-compatible /v1/chat/completions and the MCP tool."""
     from .processes import ask_many, rss_mb, running_server, throughput
 
     started = time.perf_counter()
-    with running_server(index_dir, work / f"serve-{encoder or 'auto'}.log", encoder=encoder) as (url, pid):
+    with running_server(index_dir, work / f"serve-{encoder or 'auto'}.log", encoder=encoder, mcp=True) as (url, pid):
         log(f"glute serve ({encoder or 'auto'}) up at {url} in {time.perf_counter() - started:.1f} s")
         errors = ask_many(url, QUESTIONS, plan.serve_questions)
         rss = rss_mb(pid)
@@ -180,12 +214,13 @@ def measure_serve(index_dir: Path, work: Path, plan: Plan, log: Log, encoder: st
         plain = [q for q, history in QUESTIONS if not history]
         levels = {}
         for clients, per_client in (plan.throughput if throughput_levels is None else throughput_levels).items():
-            levels[str(clients)] = throughput(url, clients, per_client, plain, default_client=clients == 16)
+            levels[str(clients)] = throughput(url, clients, per_client, plain, default_client=clients == 16, mcp=True)
             t = levels[str(clients)]
             log(f"{clients} client(s): {t['rps']} req/s, p95 {t['p95_ms']} ms, {t['errors']} errors; plain HTTP "
-                f"{t['raw_http']['rps']} req/s, p95 {t['raw_http']['p95_ms']} ms; /v1/chat/completions "
-                f"{t['openai_api']['rps']} req/s, p95 {t['openai_api']['p95_ms']} ms, {t['openai_api']['errors']} "
-                "errors")
+                f"{t['raw_http']['rps']} req/s, p95 {t['raw_http']['p95_ms']} ms, {t['raw_http']['errors']} errors; "
+                f"/v1/chat/completions {t['openai_api']['rps']} req/s, p95 {t['openai_api']['p95_ms']} ms, "
+                f"{t['openai_api']['errors']} errors; MCP {t['mcp']['rps']} req/s, p95 {t['mcp']['p95_ms']} ms, "
+                f"{t['mcp']['errors']} errors")
             if "default_ssl_client" in t:
                 slow = t["default_ssl_client"]
                 log(f"{clients} clients at gradio_client's default ssl_verify=True: {slow['rps']} req/s, "
@@ -254,17 +289,19 @@ def run_bench(plan: Plan, log: Log, encoders: tuple[str, ...] = ENCODERS,
         export = find_export(settings.models_dir)[0]
         colds = cold_starts_by_encoder(settings.index_dir, plan.cold_runs, log, encoders,
                                        (export.path, export.tokenizer) if export else None)
-        warms = {}
-        for encoder in encoders:
-            bot = Assistant.load(settings=settings.with_overrides(encoder=encoder), build_if_missing=False)
-            warms[encoder] = warm_latency(bot, QUESTIONS, plan.rounds)
-            if encoder == primary:  # real narratives: several sentences of story, each screened and read
-                stories = warm_latency(bot, real_stories(), plan.rounds)
-            del bot
-            gc.collect()
-            w = warms[encoder]
+        bots = {e: Assistant.load(settings=settings.with_overrides(encoder=e), build_if_missing=False)
+                for e in encoders}
+        warms = warm_latencies(bots, QUESTIONS, plan.rounds)  # interleaved, round by round
+        stories = warm_latency(bots[primary], real_stories(), plan.rounds)  # real narratives, each sentence read
+        del bots
+        gc.collect()
+        for encoder, w in warms.items():
             log(f"warm ({encoder}): ask p50 {w['ask_p50_ms']:.1f} ms, p95 {w['ask_p95_ms']:.1f} ms, "
                 f"encode p50 {w['encode_p50_ms']:.1f} ms, p95 {w['encode_p95_ms']:.1f} ms")
+        if len(encoders) > 1:
+            notes.append(f"Warm numbers: {plan.rounds} rounds of the question set per encoder, in one process, the "
+                         f"encoders taking turns round by round ({', '.join(interleaved(list(encoders), plan.rounds))})"
+                         ", after one untimed pass each.")
         warm, (asks, floors) = warms[primary], colds[primary]
         notes.append(f"Warm ask p50 over answered questions only (no refusals): {warm['answered_p50_ms']:.1f} ms; "
                      f"median over questions that were embedded of (ask ms / encode ms of the same question just "

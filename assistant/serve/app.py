@@ -22,6 +22,7 @@ from starlette.routing import Route
 from ..config import Settings
 from ..corpus import ARTICLE_KEY, Corpus, load_corpus
 from ..errors import GluteError
+from . import lean  # noqa: F401  (imported for its effect: Gradio's events never import matplotlib for glute)
 from .answers import SORRY, answer_json, safe_ask
 from .display import article_html, exercise_markdown, question_markdown, sources_block, streamed
 from .feedback import FeedbackLog
