@@ -118,19 +118,15 @@ class Exemplars:
         that is at least `similarity` and beats the closest look-alike by `margin`."""
         if not pieces_:
             return []
-        vectors = _unit(vectors)
-        to_positive = vectors @ self.positive.T
-        closest_negative = (vectors @ self.negative.T).max(axis=1)
         found: dict[str, str] = {}
-        for i, row in enumerate(to_positive):
-            best = int(row.argmax())
-            if row[best] >= similarity and row[best] - closest_negative[i] >= margin:
-                found.setdefault(self.flags[best], pieces_[i])
+        for piece, top, gap, flag in zip(pieces_, *self.closeness(vectors), strict=True):
+            if top >= similarity and gap >= margin:
+                found.setdefault(flag, piece)
         signs = [Sign(flag, piece) for flag, piece in found.items()]
         return sorted(signs, key=lambda s: (s.flag not in EMERGENCY, list(LABELS).index(s.flag)))
 
     def closeness(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Per piece: its closest sign's similarity, that minus the closest look-alike's, and the sign (for tuning)."""
+        """Per piece: its closest sign's similarity, that minus the closest look-alike's, and the sign."""
         vectors = _unit(vectors)
         to_positive = vectors @ self.positive.T
         best = to_positive.argmax(axis=1)
