@@ -190,8 +190,8 @@ class Assistant:
         with _timed(timings, "retrieve"):  # a story is answered from deeper down the ranking: one search serves both
             query, deep = self.search(search_text, STORY_CANDIDATES if story else self.settings.top_k, timings)
         hits = deep[: self.settings.top_k]
-        if situation and hits and hits[0].chunk.kind == "exercise":  # "dizzy doing side planks": that exercise
-            story = leans and not asks_intent
+        if situation and not context and hits and hits[0].chunk.kind == "exercise":  # "dizzy doing side planks":
+            story = leans and not asks_intent  # that exercise; a story that only mentions lying on a side is not
         best = _best_similarity(hits)
         if context and not story and (best or 0) < NO_EVIDENCE_SIMILARITY:  # the asks alone are too thin:
             story, search_text = True, self._gist(context, asks)               # read them with their story

@@ -368,3 +368,10 @@ def test_words_made_from_known_ones_are_known_and_others_are_not(bot):
 def test_a_plural_name_said_in_the_singular_names_its_entry(bot):
     assert bot.retriever.names("as a runner, do I need these?") == ["running-injuries"]
     assert bot.retriever.names("how do I do a clamshell?") == ["clamshell"]
+
+
+def test_a_story_that_mentions_lying_on_a_side_is_answered_as_a_story_not_from_an_exercise(bot):
+    answer = bot.ask("I walk the dog twice a day and started hill walking this spring. A month ago the outer hip "
+                     "began to ache, and lying on that side at night hurts. What should I do?")
+    assert not answer.refused and answer.answer.startswith("I can't tell what is causing it")
+    assert {c.kind for c in map(lambda c: bot.retriever.passage(c.chunk_id), answer.citations)} == {"topic"}
