@@ -16,7 +16,8 @@ from .questions import EVAL_DIR, HELDOUT_DIR, EvalError
 
 # "seen" was the first sealed test half: run once, then its misses were read and the rules changed, so it is no
 # longer held out; "test-2" was written independently after that change and run once (its misses were not read);
-# "test" (safety-test-3) is a third author's, written before the semantic screen, run once for this round.
+# "test" (safety-test-3) is a third author's, written before the semantic screen, run once for this round, then its
+# misses were read (listed in the closing note): the next round needs a new sealed set.
 SAFETY_FILES = {"dev": EVAL_DIR / "safety.yaml", "seen": EVAL_DIR / "safety-seen.yaml",
                 "test": HELDOUT_DIR / "safety-test-3.yaml", "test-2": HELDOUT_DIR / "safety-test-2.yaml"}
 KINDS = ("red_flag", "near_miss", "medical", "medical_negative")
