@@ -55,6 +55,16 @@ def _terms(text: str) -> set[str]:
     return set(_stemmer().stemWords([w for w in WORD.findall(text.lower()) if w not in STOP]))
 
 
+SAME_WORDS = 0.6  # share of their content words two lines have in common when one only says the other again
+
+
+def says_again(line: str, said: list[str]) -> bool:
+    """Whether `line` repeats one of `said` in other words: two entries may state one trial's finding, each under
+    its own heading (which keeps their vectors apart)."""
+    words = _terms(line)
+    return any(len(words & other) >= SAME_WORDS * min(len(words), len(other)) for other in map(_terms, said))
+
+
 def _grouped(lines: list[str], groups: int) -> list[str]:
     """Consecutive steps joined so that a long how-to still fits in `groups` points, none left out."""
     size = -(-len(lines) // groups)

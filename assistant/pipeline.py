@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .answer import Answer, RefusalReason
 from .chunking import STATEMENT, Chunk
-from .compose import across_passages, best_lines, draft_answer, passage_lines, red_flag_draft, render
+from .compose import across_passages, best_lines, draft_answer, passage_lines, red_flag_draft, render, says_again
 from .condense import clean_history, resolve
 from .config import Settings
 from .errors import InvalidQuestion
@@ -302,7 +302,7 @@ class Assistant:
         points: list[tuple[str, Chunk]] = []
         rows: list[int] = []
         for _, line, chunk, row in candidates:
-            if line in said or (statements and statements.similar(row, rows)):
+            if says_again(line, said + [p for p, _ in points]) or (statements and statements.similar(row, rows)):
                 continue
             points.append((line, chunk))
             rows.append(row)

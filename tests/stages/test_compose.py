@@ -107,3 +107,12 @@ def test_a_story_is_searched_by_what_the_person_feels_before_its_training_log():
     assert felt in gist and gist.endswith("any advice?")
     assert len(gist.split()) <= GIST_WORDS + len(log[0].split()) + 2
     assert gist.index(log[0]) < gist.index(felt)  # chosen sentences keep the story's order
+
+
+def test_a_line_that_says_another_again_in_other_words_is_recognised():
+    from assistant.compose import says_again
+
+    first = "A trial found that load education plus exercise did better at 8 weeks than one steroid injection."
+    again = "In a trial, load education plus exercise gave more people a good result at 8 weeks than one injection."
+    assert says_again(again, [first])
+    assert not says_again("If the pain persists, seek advice from a physiotherapist.", [first])
