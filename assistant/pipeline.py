@@ -75,6 +75,7 @@ WHAT_HELPS = frozenset({"weakness-and-pain#what-has-helped", "running-injuries#w
                         "safe-progression#how-it-should-feel"})
 HELPS_LINES = 2
 STORY_ENTRIES = 2  # entries quoted about a case like the one told (two lines each)
+EXERCISE_SITUATION = 0.58  # cosine to an exercise's passage at which a one-sentence situation is about that exercise
 GIST_WORDS = 60  # a story is searched by this many words of it: a long text costs several short encodes
 STORY_CANDIDATES = 20  # a story is answered from the general entries; search deep enough to find three
 RECOVERY_TIME_GAP = "how long recovery takes"  # said plainly when asked and no source gives a time
@@ -190,8 +191,9 @@ class Assistant:
         with _timed(timings, "retrieve"):  # a story is answered from deeper down the ranking: one search serves both
             query, deep = self.search(search_text, STORY_CANDIDATES if story else self.settings.top_k, timings)
         hits = deep[: self.settings.top_k]
-        if situation and not context and hits and hits[0].chunk.kind == "exercise":  # "dizzy doing side planks":
-            story = leans and not asks_intent  # that exercise; a story that only mentions lying on a side is not
+        if (situation and not context and hits and hits[0].chunk.kind == "exercise"
+                and (hits[0].dense or 0) >= EXERCISE_SITUATION):  # "dizzy doing side planks": that exercise; a
+            story = leans and not asks_intent  # story that only mentions lying on a side, or "my hip hurts", is not
         best = _best_similarity(hits)
         if context and not story and (best or 0) < NO_EVIDENCE_SIMILARITY:  # the asks alone are too thin:
             story, search_text = True, self._gist(context, asks)               # read them with their story

@@ -375,3 +375,11 @@ def test_a_story_that_mentions_lying_on_a_side_is_answered_as_a_story_not_from_a
                      "began to ache, and lying on that side at night hurts. What should I do?")
     assert not answer.refused and answer.answer.startswith("I can't tell what is causing it")
     assert {c.kind for c in map(lambda c: bot.retriever.passage(c.chunk_id), answer.citations)} == {"topic"}
+
+
+def test_a_one_sentence_question_about_outer_hip_pain_is_not_answered_from_an_exercise(bot):
+    answer = bot.ask("why is the side of my hip so sore?")
+    assert answer.answer.startswith("I can't tell what is causing it")
+    assert all(bot.retriever.passage(c.chunk_id).kind == "topic" for c in answer.citations)
+    mid_exercise = bot.ask("my knee hurts when I do the hip hitch, why?")  # an exercise's own situation
+    assert mid_exercise.citations[0].chunk_id == "hip-hitch#cautions"
