@@ -4,9 +4,10 @@ tumble", "the waterworks have gone haywire").
 Each sentence of a message (and each clause of a long one, and each pair of neighbouring sentences, since a story
 often tells the fall in one sentence and the leg that will not hold in the next) is compared with short exemplar
 sentences of every warning sign and with harmless look-alikes (corpus/screen/redflag-exemplars.yaml). A piece
-escalates only when it is close to a sign *and* clearly closer to it than to every look-alike. It only adds to the
-rules (redflags.py), never removes what they find, and it is deterministic: one fixed model, fixed exemplars and
-fixed thresholds, tuned on the dev safety cases (eval/safety.yaml) and nowhere else.
+escalates only when it is close to a sign *and* clearly closer to it than to every look-alike. It speaks only where
+the rules (redflags.py) see nothing, so it never changes what they find or the level they give, and it is
+deterministic: one fixed model, fixed exemplars and fixed thresholds, tuned on the dev safety cases
+(eval/safety.yaml) and nowhere else.
 """
 
 from __future__ import annotations
