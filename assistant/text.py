@@ -88,16 +88,16 @@ def split_asks(text: str) -> tuple[list[str], list[str]]:
     return asks, [s for s in parts_ if s not in asks]
 
 
+# The ways of asking why something happens, shared by the two asks below.
+WHY = (r"why (does|do|is|am|would)|what (causes|could cause|(could|might|would) be (the )?(cause|causing|reason))|"
+       r"how (do|can|would|will) i (know|tell)")
 # An ask for the cause of the person's own pain: a story answered in parts declines it in its first line.
-CAUSE_ASK = re.compile(r"\b(why (does|do|is|am|would)|what('?s| is) (causing|going on|happening|wrong)|"
-                       r"what (causes|could cause|(could|might|would) be (the )?(cause|causing|reason))|"
-                       r"how (do|can|would|will) i (know|tell)|what (could|might|would|can) (this|it|that) be|"
-                       r"any idea what|what have i done|what is it\b)", re.IGNORECASE)
+CAUSE_ASK = re.compile(rf"\b({WHY}|what('?s| is) (causing|going on|happening|wrong)|"
+                       r"what (could|might|would|can) (this|it|that) be|any idea what|what have i done|what is it\b)",
+                       re.IGNORECASE)
 # "Why does my outer hip hurt?", "how do I know if I have a tear?", "what should I do?": an ask about the
 # person's own situation, answered in parts (glute cannot diagnose; what the sources say; the warning signs).
-SITUATION_ASK = re.compile(r"\b(why (does|do|is|am|would)|what('?s| is) (causing|going on|happening)|"
-                           r"what (causes|could cause|(could|might|would) be (the )?(cause|causing|reason))|"
-                           r"how (do|can|would|will) i (know|tell)|what (should|can|do) i do|"
+SITUATION_ASK = re.compile(rf"\b({WHY}|what('?s| is) (causing|going on|happening)|what (should|can|do) i do|"
                            r"what helps|should i (rest|stop|keep|carry on|continue|see|go to|get it checked|push "
                            r"through|be worried|worry)|"
                            r"any (advice|tips|suggestions|ideas|thoughts)|advice)\b", re.IGNORECASE)
