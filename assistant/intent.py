@@ -97,14 +97,18 @@ def general_route(question: str, intents: list[str]) -> tuple[str, str] | None:
     return GENERAL_ROUTES[intents[0]]
 
 
+# When a question says both harder and easier, what it finds too much or too little says which it wants.
+TOO_MUCH_OR_LITTLE = (("easier", re.compile(r"\btoo (easy|simple)\b", re.IGNORECASE)),
+                      ("harder", re.compile(r"\btoo (hard|difficult|tough|much)\b", re.IGNORECASE)))
+
+
 def detect_intents(question: str) -> list[str]:
     """Intents in the order of INTENT_PATTERNS; harder/easier win over the generic how-to."""
     found = [name for name, pattern in INTENT_PATTERNS.items() if pattern.search(question)]
-    if "harder" in found and "easier" in found and re.search(r"\btoo (easy|simple)\b", question, re.IGNORECASE):
-        found.remove("easier")
-    elif "harder" in found and "easier" in found and re.search(r"\btoo (hard|difficult|tough|much)\b", question,
-                                                                re.IGNORECASE):
-        found.remove("harder")  # "moving up ... it feels too hard": they want it easier
+    if "harder" in found and "easier" in found:  # "too easy" wants it harder; "too hard after moving up", easier
+        unwanted = next((drop for drop, too in TOO_MUCH_OR_LITTLE if too.search(question)), None)
+        if unwanted:
+            found.remove(unwanted)
     if "harder" in found or "easier" in found:
         found = [i for i in found if i not in ("howto", "equipment", "mistakes")]
     return found
