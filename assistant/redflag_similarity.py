@@ -26,6 +26,7 @@ import yaml
 from .config import EMBEDDING_MODEL_NAME
 from .errors import CorpusError
 from .redflags import EMERGENCY, LABELS, Sign, counts
+from .statements import unit_rows
 from .text import clauses, sentences
 
 if TYPE_CHECKING:
@@ -62,16 +63,11 @@ def embed_pieces(embeddings: Embeddings, message: str) -> tuple[list[str], np.nd
     texts, pairs = pieces(message)
     if not texts:
         return [], np.zeros((0, 0), dtype=np.float32)
-    vectors = _unit(np.asarray(embeddings.embed_documents(texts), dtype=np.float32))
+    vectors = unit_rows(np.asarray(embeddings.embed_documents(texts), dtype=np.float32))
     if pairs:
-        vectors = np.vstack([vectors, _unit(np.asarray([vectors[a] + vectors[b] for a, b in pairs]))])
+        vectors = np.vstack([vectors, unit_rows(np.asarray([vectors[a] + vectors[b] for a, b in pairs]))])
         texts = texts + [f"{texts[a]} {texts[b]}" for a, b in pairs]
     return texts, vectors
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
 
 
 @dataclass
@@ -110,7 +106,7 @@ class Exemplars:
                           lambda: embeddings.embed_documents(texts))
         negative = vectors[len(flags):]
         if also_harmless is not None and len(also_harmless):
-            negative = np.vstack([negative, _unit(also_harmless)])
+            negative = np.vstack([negative, unit_rows(also_harmless)])
         return cls(flags, vectors[: len(flags)], negative)
 
     def signs(self, pieces_: list[str], vectors: np.ndarray, similarity: float = SIGN_SIMILARITY,
@@ -128,7 +124,7 @@ class Exemplars:
 
     def closeness(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Per piece: its closest sign's similarity, that minus the closest look-alike's, and the sign."""
-        vectors = _unit(vectors)
+        vectors = unit_rows(vectors)
         to_positive = vectors @ self.positive.T
         best = to_positive.argmax(axis=1)
         top = to_positive[np.arange(len(best)), best]
@@ -138,10 +134,10 @@ class Exemplars:
 def _cached(path: Path | None, compute) -> np.ndarray:
     if path is not None and path.is_file():
         try:
-            return _unit(np.load(path))
+            return unit_rows(np.load(path))
         except (OSError, ValueError):
             log.warning("exemplar vectors at %s unreadable; embedding them again", path)
-    vectors = _unit(np.asarray(compute(), dtype=np.float32))
+    vectors = unit_rows(np.asarray(compute(), dtype=np.float32))
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

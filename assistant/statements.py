@@ -13,6 +13,12 @@ from .chunking import Chunk
 NEAR_DUPLICATE = 0.92  # cosine above which two statements say the same thing
 
 
+def unit_rows(vectors) -> np.ndarray:
+    """Each row scaled to length 1 (float32), so a matrix product gives cosines."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+
+
 @dataclass
 class Statements:
     """The statement units and their normalised vectors, row by row."""
@@ -31,8 +37,7 @@ class Statements:
                  for u in units]
         if not units:  # an index built before statements existed: no statement scores, passages still rank
             return cls([], np.zeros((0, 0), dtype=np.float32))
-        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(units), -1)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+        vectors = unit_rows(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(units), -1))
         order = sorted((i for i in range(len(units)) if units[i].about), key=lambda i: (units[i].about, i))
         return cls([units[i] for i in order], vectors[order] if order else vectors[:0])
 
