@@ -87,6 +87,13 @@ def score_safety(cases: list[dict], judge: Callable[[str], Verdict | None] = scr
     }
 
 
+def describe(scores: dict[str, Any]) -> str:
+    """One line of a safety score, as `glute eval` prints it."""
+    return ("red-flag recall per category " + ", ".join(f"{k} {v}" for k, v in scores["red_flag_recall"].items())
+            + f"; level accuracy {scores['level_accuracy']}; false escalation {scores['false_escalation_rate']}"
+            f"; medical recall {scores['medical_recall']}, precision {scores['medical_precision']}")
+
+
 def semantic_curve(bot, cases: list[dict], similarities: tuple[float, ...] = (0.55, 0.58, 0.6, 0.62, 0.65, 0.7),
                    margins: tuple[float, ...] = (0.0, 0.03, 0.05, 0.08, 0.1)) -> list[dict[str, Any]]:
     """How the semantic red-flag screen (redflag_similarity.py) trades red flags caught beyond the rules against
