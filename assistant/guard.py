@@ -193,12 +193,12 @@ LIFE_STAGES = {
                                      r"(had|having) (a|my|the|our) (baby|son|daughter)|c-section|caesarean|cesarean|"
                                      r"since the baby|after the baby)\b", re.I),
 }
-LONG_AGO = re.compile(r"\b(years|decades) ago\b", re.I)
+STAGE_LONG_PAST = re.compile(r"\b(years|decades) ago\b", re.I)  # "I had my kids decades ago"
 
 
 def life_stages(text: str) -> set[str]:
     """The times of life (LIFE_STAGES) a text speaks of, not long past."""
-    return {name for s in sentences(text) if not LONG_AGO.search(s)
+    return {name for s in sentences(text) if not STAGE_LONG_PAST.search(s)
             for name, pattern in LIFE_STAGES.items() if pattern.search(s)}
 
 
